@@ -1,0 +1,53 @@
+import { timingSafeEqual } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { missingCredentials, notFound } from '../src/lib/problems.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: { registry: Registry, logins: Counter<'outcome'> }
+  }
+}
+
+function bearerMatches (request: FastifyRequest, expected: string): boolean {
+  const presented = Buffer.from(request.headers.authorization ?? '')
+  const wanted = Buffer.from(`Bearer ${expected}`)
+  return presented.length === wanted.length && timingSafeEqual(presented, wanted)
+}
+
+/**
+ * Prometheus metrics at /metrics, left out of the OpenAPI document. Open in development;
+ * in production only with METRICS_TOKEN (a bearer token of its own), otherwise not served.
+ */
+async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry]
+  })
+  const logins = new Counter({ name: 'auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] })
+  fastify.decorate('metrics', { registry, logins })
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL, so ids do not explode the label set.
+    const route = request.routeOptions.url ?? 'unmatched'
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+
+  const token = fastify.config.METRICS_TOKEN
+  const open = token === undefined && fastify.config.NODE_ENV !== 'production'
+  fastify.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!open) {
+      if (token === undefined) throw notFound()
+      if (!bearerMatches(request, token)) throw missingCredentials()
+    }
+    return await reply.type(registry.contentType).send(await registry.metrics())
+  })
+}
+
+export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x', dependencies: ['config'] })

@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { UserRow } from '../../src/db/schema.js'
+import { createSession } from '../../src/repositories/sessions.js'
+import { findUserByUsername, parseRoles, recordLogin } from '../../src/repositories/users.js'
+import { invalidCredentials } from '../../src/lib/problems.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
+import { problems } from '../../src/schemas/problem.js'
+import { TokenResponseSchema } from '../../src/schemas/tokens.js'
+import { CredentialsSchema } from '../../src/schemas/users.js'
+import { tokenResponse } from '../../src/security/token-response.js'
+
+/**
+ * Checks a password with exactly one argon2 verify whatever the outcome: against the user's
+ * hash, or a dummy hash for an unknown user, so timing does not tell them apart (D2).
+ */
+async function verifyCredentials (fastify: FastifyInstance, user: UserRow | undefined, password: string): Promise<boolean> {
+  if (user === undefined) return await fastify.passwords.verifyDummy(password)
+  const matches = await fastify.passwords.verify(user.password_hash, password)
+  return matches && user.disabled === 0
+}
+
+function clientMeta (request: FastifyRequest): { userAgent: string | null, ip: string } {
+  const agent = request.headers['user-agent']
+  return { userAgent: typeof agent === 'string' ? agent.slice(0, 256) : null, ip: request.ip }
+}
+
+export default async function loginRoute (fastify: FastifyInstance): Promise<void> {
+  const { config } = fastify
+  const lifetimes = { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
+
+  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/login', {
+    config: { rateLimit: authRateLimit(config) },
+    schema: {
+      operationId: 'login',
+      tags: ['auth'],
+      summary: 'Log in',
+      description: 'Exchanges a username and password for a short-lived access token (a JWT) and a single-use refresh token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401.',
+      body: Type.Ref(CredentialsSchema),
+      response: {
+        200: Type.Ref(TokenResponseSchema, { description: 'Tokens for the new session' }),
+        ...problems(400, 401, 413, 415, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    const { username, password } = request.body
+    const user = await findUserByUsername(fastify.db, username)
+    const valid = await verifyCredentials(fastify, user, password)
+    if (!valid || user === undefined) {
+      fastify.metrics.logins.inc({ outcome: 'failure' })
+      request.audit('login', 'failure', { user_id: user?.id ?? null, username, reason: user === undefined ? 'unknown user' : user.disabled === 1 ? 'disabled' : 'wrong password' })
+      throw invalidCredentials()
+    }
+    // Parameters changed since this hash was made: store a fresh one now that we know the password.
+    const rehashed = fastify.passwords.needsRehash(user.password_hash) ? await fastify.passwords.hash(password) : undefined
+    await recordLogin(fastify.db, user.id, rehashed)
+    const { userAgent, ip } = clientMeta(request)
+    const { session, refreshToken } = await createSession(fastify.db, { userId: user.id, userAgent, ip }, lifetimes)
+    const accessToken = fastify.accessTokens.issue({ userId: user.id, username: user.username, roles: parseRoles(user.roles), sessionId: session.id })
+    fastify.metrics.logins.inc({ outcome: 'success' })
+    request.audit('login', 'success', { user_id: user.id, username: user.username, session_id: session.id, rehashed: rehashed !== undefined })
+    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, refreshToken, session))
+  })
+}

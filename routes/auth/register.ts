@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { createUser, UsernameTakenError } from '../../src/repositories/users.js'
+import { conflict, forbidden, validationFailed } from '../../src/lib/problems.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
+import { toUser } from '../../src/lib/users.js'
+import { problems } from '../../src/schemas/problem.js'
+import { CredentialsSchema, UserSchema } from '../../src/schemas/users.js'
+import { checkPassword } from '../../src/security/password-policy.js'
+
+export default async function registerRoute (fastify: FastifyInstance): Promise<void> {
+  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/register', {
+    config: { rateLimit: authRateLimit(fastify.config) },
+    schema: {
+      operationId: 'register',
+      tags: ['auth'],
+      summary: 'Create an account',
+      description: 'Creates a user with the role `user`. The password must be at least PASSWORD_MIN_LENGTH (default 15) and at most 128 characters, any Unicode, not a common or breached password and not containing the username (NIST SP 800-63B-4). Answers 403 when registration is closed.',
+      body: Type.Ref(CredentialsSchema),
+      response: {
+        201: Type.Ref(UserSchema, { description: 'The new account' }),
+        ...problems(400, 403, 409, 413, 415, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    if (fastify.config.REGISTRATION === 'closed') throw forbidden('registration-closed', 'Registration is closed on this server; ask an administrator for an account.')
+    const { username, password } = request.body
+    const violations = checkPassword(password, username, fastify.config.PASSWORD_MIN_LENGTH)
+    if (violations.length > 0) throw validationFailed(violations, 'The password does not meet the password policy.')
+    const passwordHash = await fastify.passwords.hash(password)
+    try {
+      const user = await createUser(fastify.db, { username, passwordHash, roles: ['user'] })
+      request.audit('register', 'success', { user_id: user.id, username })
+      return await reply.code(201).send(toUser(user))
+    } catch (error) {
+      if (error instanceof UsernameTakenError) {
+        request.audit('register', 'failure', { username, reason: 'username taken' })
+        throw conflict('username-taken', 'This username is taken.')
+      }
+      throw error
+    }
+  })
+}

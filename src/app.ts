@@ -1,0 +1,34 @@
+import { join } from 'node:path'
+import autoload from '@fastify/autoload'
+import type { FastifyInstance } from 'fastify'
+import authPlugin from '../plugins/auth.js'
+import corsPlugin from '../plugins/cors.js'
+import dbPlugin from '../plugins/db.js'
+import loggingPlugin from '../plugins/logging.js'
+import metricsPlugin from '../plugins/metrics.js'
+import problemDetailsPlugin from '../plugins/problem-details.js'
+import rateLimitPlugin from '../plugins/rate-limit.js'
+import securityHeadersPlugin from '../plugins/security-headers.js'
+import swaggerPlugin from '../plugins/swagger.js'
+
+/**
+ * The application: cross-cutting plugins in an explicit order (each one needs what comes
+ * before it, and hook-installing plugins must precede the routes), then every route file
+ * under routes/, autoloaded with its folder as URL prefix.
+ */
+export default async function app (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(loggingPlugin)
+  await fastify.register(securityHeadersPlugin)
+  await fastify.register(corsPlugin)
+  await fastify.register(dbPlugin)
+  await fastify.register(authPlugin)
+  await fastify.register(rateLimitPlugin)
+  await fastify.register(problemDetailsPlugin)
+  await fastify.register(metricsPlugin)
+  await fastify.register(swaggerPlugin)
+  await fastify.register(autoload, {
+    dir: join(import.meta.dirname, '..', 'routes'),
+    dirNameRoutePrefix: true,
+    ignorePattern: /(^|[/\\])_|\.d\.ts$|\.map$/
+  })
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
+import app from './app.js'
+import { splitList, type Config } from './config.js'
+import { createValidatorCompiler } from './lib/validation.js'
+import { loggerOptions, requestIdFor } from './logger.js'
+import { sharedSchemas } from './schemas/index.js'
+import configPlugin from '../plugins/config.js'
+
+export interface BuildOptions {
+  /** Where log lines go (tests capture them here); stdout when absent. */
+  logStream?: DestinationStream
+}
+
+/** Timeouts and sizes that bound what one client can hold (F2). */
+export const SERVER_LIMITS = {
+  connectionTimeout: 60_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 72_000,
+  maxHeaderSize: 16_384,
+  maxParamLength: 200
+} as const
+
+function tlsOptions (config: Config): { cert: Buffer, key: Buffer } | null {
+  if (config.TLS_CERT_FILE === undefined || config.TLS_KEY_FILE === undefined) return null
+  return { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
+}
+
+/** The one place a Fastify instance is made: the server, the tests, the scripts and the benchmarks all call it. */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustedProxies = splitList(config.TRUST_PROXY)
+  const https = tlsOptions(config)
+  const fastify = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    requestIdLogLabel: 'request_id',
+    // Only the listed proxies may speak for the client (D7); never true or a hop count.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
+    bodyLimit: config.BODY_LIMIT,
+    connectionTimeout: SERVER_LIMITS.connectionTimeout,
+    requestTimeout: SERVER_LIMITS.requestTimeout,
+    keepAliveTimeout: SERVER_LIMITS.keepAliveTimeout,
+    routerOptions: { maxParamLength: SERVER_LIMITS.maxParamLength },
+    http: { maxHeaderSize: SERVER_LIMITS.maxHeaderSize },
+    ...(https === null ? {} : { https }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle'
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  fastify.setValidatorCompiler(createValidatorCompiler(sharedSchemas))
+  for (const schema of sharedSchemas) fastify.addSchema(schema)
+  // Only JSON bodies: text/plain would otherwise be parsed and answered 400 instead of 415 (F3).
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.BODY_LIMIT }, parseJson)
+
+  await fastify.register(configPlugin, { config })
+  await fastify.register(app)
+  return fastify
+}
+
+/** JSON.parse, refusing prototype-poisoning keys instead of silently keeping them. */
+function parseJson (_request: unknown, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
+  const text = typeof body === 'string' ? body : body.toString('utf8')
+  if (text.length === 0) {
+    done(Object.assign(new Error('empty body'), { statusCode: 400 }))
+    return
+  }
+  try {
+    done(null, JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SyntaxError('forbidden key')
+      return value
+    }))
+  } catch {
+    done(Object.assign(new Error('invalid JSON'), { statusCode: 400 }))
+  }
+}

@@ -1,0 +1,142 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { isIP } from 'node:net'
+
+/**
+ * The whole configuration, as environment variables. One schema: the type is derived from it,
+ * the defaults live in it, and loadConfig() refuses anything it does not allow.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:./data/app.db' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ maxLength: 64, default: 'secure-api:' }),
+  JWT_ALG: Type.Union([Type.Literal('EdDSA'), Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('HS256')], { default: 'EdDSA' }),
+  JWT_SECRET: Type.Optional(Type.String()),
+  JWT_ISSUER: Type.String({ minLength: 1, maxLength: 256, default: 'secure-api' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, maxLength: 256, default: 'secure-api' }),
+  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900 }),
+  REFRESH_TOKEN_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 2592000 }),
+  REFRESH_TOKEN_IDLE_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 604800 }),
+  KEY_ENCRYPTION_SECRET: Type.Optional(Type.String()),
+  KEY_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  REVOCATION_POLL_INTERVAL: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),
+  REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
+  TRUST_PROXY: Type.Optional(Type.String()),
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 64, default: 15 }),
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19456, maximum: 1048576, default: 19456 }),
+  ARGON2_TIME_COST: Type.Integer({ minimum: 2, maximum: 10, default: 2 }),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 8, default: 1 }),
+  ARGON2_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  ARGON2_MAX_QUEUE: Type.Integer({ minimum: 0, maximum: 10000, default: 64 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 600 }),
+  AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 60 }),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10485760, default: 65536 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  DOCS_ENABLED: Type.Boolean({ default: true }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' }
+  )
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const configKeys = Object.keys(ConfigSchema.properties) as Array<keyof Config>
+
+/** Reads only the variables the schema knows, ignoring empty strings (an unset variable). */
+function pickKnown (env: Record<string, string | undefined>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {}
+  for (const key of configKeys) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  return raw
+}
+
+/** A comma-separated list, trimmed, without empty entries. */
+export function splitList (value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0)
+}
+
+function isAddressOrCidr (entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/')
+  if (rest.length > 0 || address === undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (prefix === undefined) return true
+  if (!/^\d{1,3}$/.test(prefix)) return false
+  return Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+/** Rules that span several variables, or that production tightens. */
+function crossChecks (config: Config): string[] {
+  const problems: string[] = []
+  const production = config.NODE_ENV === 'production'
+  if (config.JWT_ALG === 'HS256') {
+    if (config.JWT_SECRET === undefined) problems.push('JWT_SECRET: required when JWT_ALG is HS256 (at least 32 bytes of random data)')
+    else if (Buffer.byteLength(config.JWT_SECRET) < 32) problems.push('JWT_SECRET: must be at least 32 bytes long')
+  } else if (config.JWT_SECRET !== undefined) {
+    problems.push(`JWT_SECRET: only used with JWT_ALG=HS256; unset it for ${config.JWT_ALG}`)
+  }
+  if (config.KEY_ENCRYPTION_SECRET !== undefined && Buffer.byteLength(config.KEY_ENCRYPTION_SECRET) < 32) {
+    problems.push('KEY_ENCRYPTION_SECRET: must be at least 32 bytes long')
+  }
+  if (production && config.JWT_ALG !== 'HS256' && config.KEY_ENCRYPTION_SECRET === undefined) {
+    problems.push('KEY_ENCRYPTION_SECRET: required in production, to encrypt the signing keys at rest (the development key file is refused)')
+  }
+  if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE / TLS_KEY_FILE: set both or neither')
+  }
+  for (const origin of splitList(config.CORS_ORIGINS)) {
+    if (origin === '*' || origin === 'null') problems.push(`CORS_ORIGINS: "${origin}" is not allowed; list exact origins such as https://app.example.com`)
+    else if (!/^https?:\/\/[^/\s*]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path)`)
+  }
+  for (const entry of splitList(config.TRUST_PROXY)) {
+    if (!isAddressOrCidr(entry)) {
+      problems.push(`TRUST_PROXY: "${entry}" is not an IP address or CIDR; list your proxies' addresses (true or a hop count would let any client spoof its address)`)
+    }
+  }
+  if (config.REFRESH_TOKEN_IDLE_TTL > config.REFRESH_TOKEN_TTL) {
+    problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')
+  }
+  if (production) {
+    if (config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace') problems.push('LOG_LEVEL: debug and trace are refused in production')
+    if (config.ACCESS_TOKEN_TTL > 3600) problems.push('ACCESS_TOKEN_TTL: at most 3600 seconds in production')
+  }
+  return problems
+}
+
+/** Validates the environment; throws a ConfigError naming every bad variable and what is allowed. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const raw = pickKnown(env)
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
+  const schemaProblems = [...Value.Errors(ConfigSchema, converted)].map((error) => {
+    const name = error.path.replace(/^\//, '')
+    const allowed = describeAllowed(error.schema)
+    return `${name}: ${error.message}${allowed}`
+  })
+  if (schemaProblems.length > 0) throw new ConfigError(schemaProblems)
+  const config = converted as Config
+  const problems = crossChecks(config)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
+function describeAllowed (schema: unknown): string {
+  const anyOf = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf
+  if (Array.isArray(anyOf)) return ` (allowed: ${anyOf.map((member) => String(member.const)).join(', ')})`
+  return ''
+}

@@ -1,0 +1,114 @@
+/**
+ * Errors that become RFC 9457 problem documents. Handlers throw these; the one error handler
+ * (plugins/problem-details.ts) turns every error, these and all others, into a problem body.
+ */
+export interface ProblemFieldError {
+  pointer: string
+  message: string
+  location?: 'body' | 'query' | 'path' | 'header'
+}
+
+export interface ProblemOptions {
+  status: number
+  slug: string
+  title: string
+  detail: string
+  errors?: ProblemFieldError[]
+  headers?: Record<string, string>
+}
+
+export const PROBLEM_TYPE_PREFIX = 'urn:secure-api:problem:'
+
+export class HttpProblem extends Error {
+  readonly status: number
+  readonly slug: string
+  readonly title: string
+  readonly detail: string
+  readonly errors: ProblemFieldError[] | undefined
+  readonly headers: Record<string, string>
+
+  constructor (options: ProblemOptions) {
+    super(options.detail)
+    this.name = 'HttpProblem'
+    this.status = options.status
+    this.slug = options.slug
+    this.title = options.title
+    this.detail = options.detail
+    this.errors = options.errors
+    this.headers = options.headers ?? {}
+  }
+
+  /** Fastify and its plugins read statusCode; keep both names true. */
+  get statusCode (): number {
+    return this.status
+  }
+}
+
+export const REALM = 'secure-api'
+
+/** RFC 6750 §3: no `error` when the request carried no credentials. */
+export function missingCredentials (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'unauthorized',
+    title: 'Unauthorized',
+    detail: 'This operation needs a bearer access token in the Authorization header.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
+  })
+}
+
+/** One answer for every rejected token, whatever was wrong with it (requirement A, B2). */
+export function invalidToken (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'invalid-token',
+    title: 'Invalid token',
+    detail: 'The access token is invalid, expired or revoked.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="The access token is invalid, expired or revoked"` }
+  })
+}
+
+export function insufficientScope (role: string): HttpProblem {
+  return new HttpProblem({
+    status: 403,
+    slug: 'insufficient-scope',
+    title: 'Forbidden',
+    detail: `This operation needs the ${role} role.`,
+    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", error_description="The ${role} role is required"` }
+  })
+}
+
+/** The same body for an unknown user, a wrong password and a disabled account (D1). */
+export function invalidCredentials (): HttpProblem {
+  return new HttpProblem({ status: 401, slug: 'invalid-credentials', title: 'Invalid credentials', detail: 'The username or password is incorrect.', headers: { 'www-authenticate': `Bearer realm="${REALM}"` } })
+}
+
+export function validationFailed (errors: ProblemFieldError[], detail = 'The request is not valid; see errors.'): HttpProblem {
+  return new HttpProblem({ status: 400, slug: 'validation-error', title: 'Bad Request', detail, errors })
+}
+
+export function notFound (detail = 'No resource exists at this address.'): HttpProblem {
+  return new HttpProblem({ status: 404, slug: 'not-found', title: 'Not Found', detail })
+}
+
+export function conflict (slug: string, detail: string): HttpProblem {
+  return new HttpProblem({ status: 409, slug, title: 'Conflict', detail })
+}
+
+export function forbidden (slug: string, detail: string): HttpProblem {
+  return new HttpProblem({ status: 403, slug, title: 'Forbidden', detail })
+}
+
+export function serviceUnavailable (detail = 'A service this API depends on is unavailable; try again shortly.'): HttpProblem {
+  return new HttpProblem({ status: 503, slug: 'service-unavailable', title: 'Service Unavailable', detail, headers: { 'retry-after': '5' } })
+}
+
+export function tooManyRequests (retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem({
+    status: 429,
+    slug: 'rate-limited',
+    title: 'Too Many Requests',
+    detail: `Too many requests; retry after ${retryAfterSeconds} seconds.`,
+    headers: { 'retry-after': String(retryAfterSeconds) }
+  })
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Database, SessionRow } from '../db/schema.js'
+import { generateRefreshToken, hashRefreshToken } from '../security/refresh-tokens.js'
+
+export interface SessionLifetimes {
+  /** Absolute lifetime in seconds (REFRESH_TOKEN_TTL): never extended. */
+  absoluteSeconds: number
+  /** Idle limit in seconds: each refresh moves it, up to the absolute end. */
+  idleSeconds: number
+}
+
+export interface NewSession {
+  userId: string
+  userAgent: string | null
+  ip: string | null
+}
+
+export interface IssuedSession {
+  session: SessionRow
+  refreshToken: string
+}
+
+function idleDeadline (from: Date, lifetimes: SessionLifetimes, absoluteEnd: string): string {
+  const idle = new Date(from.getTime() + lifetimes.idleSeconds * 1000).toISOString()
+  return idle < absoluteEnd ? idle : absoluteEnd
+}
+
+/** A login: a new session (never an extension of an old one, C7) and its first refresh token. */
+export async function createSession (db: Kysely<Database>, input: NewSession, lifetimes: SessionLifetimes): Promise<IssuedSession> {
+  const now = new Date()
+  const createdAt = now.toISOString()
+  const expiresAt = new Date(now.getTime() + lifetimes.absoluteSeconds * 1000).toISOString()
+  const session: SessionRow = {
+    id: randomUUID(),
+    user_id: input.userId,
+    created_at: createdAt,
+    last_used_at: createdAt,
+    expires_at: expiresAt,
+    idle_expires_at: idleDeadline(now, lifetimes, expiresAt),
+    revoked_at: null,
+    revoked_reason: null,
+    user_agent: input.userAgent,
+    ip: input.ip
+  }
+  const refreshToken = generateRefreshToken()
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('sessions').values(session).execute()
+    await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, created_at: createdAt, rotated_at: null }).execute()
+  })
+  return { session, refreshToken }
+}
+
+export type RotationResult =
+  | { outcome: 'rotated', session: SessionRow, refreshToken: string }
+  | { outcome: 'reused', session: SessionRow }
+  | { outcome: 'invalid' }
+
+/**
+ * Single-use rotation (RFC 9700 §4.14.2). The conditional UPDATE is the atomic step in both
+ * dialects: of concurrent callers with one token, exactly one changes the row (C4). A token
+ * that was already rotated is a replay: the caller revokes the whole session (C3).
+ */
+export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: NewSession): Promise<RotationResult> {
+  const tokenHash = hashRefreshToken(presented)
+  const now = new Date()
+  const nowIso = now.toISOString()
+  const row = await db.selectFrom('refresh_tokens')
+    .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+    .select(['refresh_tokens.rotated_at as token_rotated_at'])
+    .selectAll('sessions')
+    .where('refresh_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst()
+  if (row === undefined) return { outcome: 'invalid' }
+  const { token_rotated_at: rotatedAt, ...session } = row
+  if (session.revoked_at !== null || session.expires_at <= nowIso || session.idle_expires_at <= nowIso) return { outcome: 'invalid' }
+  if (rotatedAt !== null) return { outcome: 'reused', session }
+
+  const nextToken = generateRefreshToken()
+  const updated = await db.transaction().execute(async (trx) => {
+    const claimed = await trx.updateTable('refresh_tokens').set({ rotated_at: nowIso })
+      .where('token_hash', '=', tokenHash).where('rotated_at', 'is', null)
+      .executeTakeFirst()
+    if (Number(claimed.numUpdatedRows) !== 1) return undefined
+    const idleExpiresAt = idleDeadline(now, lifetimes, session.expires_at)
+    await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(nextToken), session_id: session.id, created_at: nowIso, rotated_at: null }).execute()
+    await trx.updateTable('sessions').set({ last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip })
+      .where('id', '=', session.id).execute()
+    return { ...session, last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip }
+  })
+  // Lost the race to a concurrent refresh with the same token: that is a replay too.
+  if (updated === undefined) return { outcome: 'reused', session }
+  return { outcome: 'rotated', session: updated, refreshToken: nextToken }
+}
+
+/** Ends one session; returns false when it was not live. */
+export async function revokeSession (db: Kysely<Database>, sessionId: string, reason: string): Promise<boolean> {
+  const result = await db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+    .where('id', '=', sessionId).where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Ends every live session of a user; returns the ids ended. */
+export async function revokeUserSessions (db: Kysely<Database>, userId: string, reason: string): Promise<string[]> {
+  const live = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute()
+  if (live.length === 0) return []
+  await db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+    .where('user_id', '=', userId).where('revoked_at', 'is', null)
+    .execute()
+  return live.map((row) => row.id)
+}
+
+export async function findSession (db: Kysely<Database>, sessionId: string): Promise<SessionRow | undefined> {
+  return await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
+}
+
+/** The user's sessions that can still refresh, newest first. */
+export async function listLiveSessions (db: Kysely<Database>, userId: string): Promise<SessionRow[]> {
+  const now = new Date().toISOString()
+  return await db.selectFrom('sessions').selectAll()
+    .where('user_id', '=', userId).where('revoked_at', 'is', null)
+    .where('expires_at', '>', now).where('idle_expires_at', '>', now)
+    .orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .execute()
+}
+
+/** Sessions revoked at or after `since` (ISO), for the in-memory revocation list. */
+export async function listRevokedSince (db: Kysely<Database>, since: string): Promise<Array<{ id: string, revoked_at: string }>> {
+  const rows = await db.selectFrom('sessions').select(['id', 'revoked_at']).where('revoked_at', '>=', since).execute()
+  return rows.flatMap((row) => row.revoked_at === null ? [] : [{ id: row.id, revoked_at: row.revoked_at }])
+}

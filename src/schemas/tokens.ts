@@ -1,0 +1,15 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+export const TokenResponseSchema = Type.Object({
+  access_token: Type.String({ description: 'A JWT access token (RFC 9068); send it as Authorization: Bearer <token>' }),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires', examples: [900] }),
+  refresh_token: Type.String({ description: 'Opaque, single-use; exchange it at POST /auth/refresh' }),
+  refresh_token_expires_in: Type.Integer({ description: 'Seconds until the refresh token expires if unused', examples: [604800] })
+}, { $id: 'TokenResponse', title: 'TokenResponse', description: 'Tokens issued at login and refresh', additionalProperties: false })
+
+export const RefreshRequestSchema = Type.Object({
+  refresh_token: Type.String({ minLength: 1, maxLength: 512 })
+}, { $id: 'RefreshRequest', title: 'RefreshRequest', additionalProperties: false, examples: [{ refresh_token: 'q3x…' }] })
+
+export type TokenResponse = Static<typeof TokenResponseSchema>

@@ -1,0 +1,33 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { PASSWORD_MAX_LENGTH } from '../security/password-policy.js'
+import { RoleSchema, Timestamp, UsernameSchema, Uuid } from './common.js'
+
+export const UserSchema = Type.Object({
+  id: Uuid,
+  username: Type.String({ examples: ['ada.lovelace'] }),
+  roles: Type.Array(RoleSchema),
+  created_at: Timestamp
+}, { $id: 'User', title: 'User', description: 'An account', additionalProperties: false })
+
+export const AdminUserSchema = Type.Object({
+  id: Uuid,
+  username: Type.String(),
+  roles: Type.Array(RoleSchema),
+  created_at: Timestamp,
+  disabled: Type.Boolean(),
+  last_login_at: Type.Union([Timestamp, Type.Null()])
+}, { $id: 'AdminUser', title: 'AdminUser', description: 'An account as administrators see it', additionalProperties: false })
+
+export const CredentialsSchema = Type.Object({
+  username: UsernameSchema,
+  password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: 'Any Unicode; compared exactly', examples: ['correct horse battery staple'] })
+}, {
+  $id: 'Credentials',
+  title: 'Credentials',
+  description: 'A username and password',
+  additionalProperties: false,
+  examples: [{ username: 'ada.lovelace', password: 'correct horse battery staple' }]
+})
+
+export type User = Static<typeof UserSchema>
+export type Credentials = Static<typeof CredentialsSchema>

@@ -1,0 +1,58 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+/** Where a development start keeps its generated secret (mode 0600); production must set KEY_ENCRYPTION_SECRET. */
+export const DEV_SECRET_FILE = './data/.key-encryption-secret'
+
+const FORMAT = 'v1'
+
+function deriveKey (secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'secure-api/signing-keys', 'aes-256-gcm', 32))
+}
+
+/**
+ * Encrypts private signing keys at rest with AES-256-GCM; the row's kid is the additional
+ * authenticated data, so a ciphertext moved to another row does not decrypt.
+ */
+export class KeyEncryption {
+  private readonly key: Buffer
+
+  constructor (secret: string) {
+    this.key = deriveKey(secret)
+  }
+
+  encrypt (plaintext: string, kid: string): string {
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv)
+    cipher.setAAD(Buffer.from(kid))
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+    return [FORMAT, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.')
+  }
+
+  decrypt (sealed: string, kid: string): string {
+    const [format, iv, tag, ciphertext] = sealed.split('.')
+    if (format !== FORMAT || iv === undefined || tag === undefined || ciphertext === undefined) {
+      throw new Error(`signing key ${kid}: unknown encryption format`)
+    }
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'))
+    decipher.setAAD(Buffer.from(kid))
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
+    } catch {
+      throw new Error(`signing key ${kid}: cannot be decrypted; is KEY_ENCRYPTION_SECRET the one it was stored with?`)
+    }
+  }
+}
+
+/** The configured secret, or (development only) one generated once into a file only we can read. */
+export function resolveKeyEncryptionSecret (configured: string | undefined, devFile = DEV_SECRET_FILE): string {
+  if (configured !== undefined) return configured
+  if (existsSync(devFile)) return readFileSync(devFile, 'utf8').trim()
+  mkdirSync(dirname(devFile), { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(devFile, `${secret}\n`, { mode: 0o600, flag: 'wx' })
+  chmodSync(devFile, 0o600)
+  return secret
+}

@@ -1,0 +1,128 @@
+import type { JsonWebKey } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { insertKey, listUsableKeys, retireKey } from '../repositories/signing-keys.js'
+import { KeyEncryption } from './key-encryption.js'
+import { generateSigningKey, hmacKid, publicPemFromJwk, type AsymmetricAlg, type JwtAlg } from './signing-keys.js'
+
+export interface SigningMaterial {
+  kid: string
+  /** PEM private key, or the HS256 secret. */
+  key: string
+}
+
+interface LoadedKey {
+  kid: string
+  publicPem: string
+  publicJwk: JsonWebKey
+  privatePem: string
+  signsFrom: number
+}
+
+/**
+ * The set of signing keys shared by every instance through the database. A rotated key is
+ * published first and signs only from `signs_from`, which lies two refresh intervals ahead,
+ * so every instance can verify it before any instance signs with it.
+ */
+export interface Keyring {
+  readonly alg: JwtAlg
+  signingKey: () => SigningMaterial
+  /** The verification key (PEM or secret) for a kid, or undefined when it is not a usable key. */
+  verificationKey: (kid: unknown) => string | undefined
+  /** Public keys that may still verify, for the JWKS endpoint; undefined under HS256. */
+  jwks: () => JsonWebKey[] | undefined
+  reload: () => Promise<void>
+}
+
+export function createHmacKeyring (secret: string): Keyring {
+  const kid = hmacKid(secret)
+  return {
+    alg: 'HS256',
+    signingKey: () => ({ kid, key: secret }),
+    verificationKey: (candidate) => candidate === kid ? secret : undefined,
+    jwks: () => undefined,
+    reload: async () => {}
+  }
+}
+
+export class DatabaseKeyring implements Keyring {
+  private keys = new Map<string, LoadedKey>()
+
+  constructor (
+    private readonly db: Kysely<Database>,
+    readonly alg: AsymmetricAlg,
+    private readonly encryption: KeyEncryption
+  ) {}
+
+  /** Creates the first key on a fresh database, then loads the set. */
+  async init (): Promise<void> {
+    if ((await listUsableKeys(this.db, this.alg)).length === 0) {
+      await addSigningKey(this.db, this.alg, this.encryption, 0)
+    }
+    await this.reload()
+  }
+
+  async reload (): Promise<void> {
+    const rows = await listUsableKeys(this.db, this.alg)
+    const next = new Map<string, LoadedKey>()
+    for (const row of rows) {
+      const publicJwk = JSON.parse(row.public_jwk) as JsonWebKey
+      next.set(row.kid, {
+        kid: row.kid,
+        publicJwk,
+        publicPem: this.keys.get(row.kid)?.publicPem ?? publicPemFromJwk(publicJwk),
+        privatePem: this.keys.get(row.kid)?.privatePem ?? this.encryption.decrypt(row.private_key, row.kid),
+        signsFrom: Date.parse(row.signs_from)
+      })
+    }
+    this.keys = next
+  }
+
+  signingKey (): SigningMaterial {
+    const now = Date.now()
+    let chosen: LoadedKey | undefined
+    for (const key of this.keys.values()) {
+      if (key.signsFrom <= now && (chosen === undefined || key.signsFrom >= chosen.signsFrom)) chosen = key
+    }
+    // Before a rotated key's time, or if every key is in the future, the oldest key signs.
+    chosen ??= [...this.keys.values()][0]
+    if (chosen === undefined) throw new Error('no signing key is loaded')
+    return { kid: chosen.kid, key: chosen.privatePem }
+  }
+
+  verificationKey (kid: unknown): string | undefined {
+    return typeof kid === 'string' ? this.keys.get(kid)?.publicPem : undefined
+  }
+
+  jwks (): JsonWebKey[] {
+    return [...this.keys.values()].map((key) => key.publicJwk)
+  }
+}
+
+/** Stores a new key that signs `activationDelaySeconds` from now; returns its kid. */
+export async function addSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, encryption: KeyEncryption, activationDelaySeconds: number): Promise<string> {
+  const generated = generateSigningKey(alg)
+  const now = new Date()
+  await insertKey(db, {
+    kid: generated.kid,
+    alg,
+    public_jwk: JSON.stringify(generated.publicJwk),
+    private_key: encryption.encrypt(generated.privatePem, generated.kid),
+    created_at: now.toISOString(),
+    signs_from: new Date(now.getTime() + activationDelaySeconds * 1000).toISOString(),
+    retired_at: null
+  })
+  return generated.kid
+}
+
+export type RetireOutcome = 'retired' | 'unknown' | 'last-signing-key'
+
+/** Retires a key unless it is the only one that signs now (that would stop every login). */
+export async function retireSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, kid: string): Promise<RetireOutcome> {
+  const keys = await listUsableKeys(db, alg)
+  if (!keys.some((key) => key.kid === kid)) return 'unknown'
+  const now = new Date().toISOString()
+  const othersSigning = keys.filter((key) => key.kid !== kid && key.signs_from <= now)
+  if (othersSigning.length === 0) return 'last-signing-key'
+  return await retireKey(db, kid, now) ? 'retired' : 'unknown'
+}
