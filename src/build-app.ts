@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app from './app.js'
 import { splitList, type Config } from './config.js'
@@ -36,7 +37,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: loggerOptions(config, options.logStream),
     genReqId: requestIdFor,
     requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
     // Only the listed proxies may speak for the client (D7); never true or a hop count.
     trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
     bodyLimit: config.BODY_LIMIT,
@@ -57,7 +57,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.BODY_LIMIT }, parseJson)
 
   await fastify.register(configPlugin, { config })
-  await fastify.register(app)
+  // Not encapsulated: the root instance (and so tests and scripts) sees every decorator.
+  await fastify.register(fp(app, { name: 'app' }))
   return fastify
 }
 

@@ -8,7 +8,7 @@ const migrations: Record<string, Migration> = {
 }
 
 const provider: MigrationProvider = {
-  async getMigrations () { return migrations }
+  getMigrations: async () => await Promise.resolve(migrations)
 }
 
 /** Applies pending migrations; returns the names applied. Throws on the first failure. */
@@ -16,7 +16,7 @@ export async function migrateToLatest (db: Kysely<Database>): Promise<string[]> 
   const migrator = new Migrator({ db, provider })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) {
-    throw error instanceof Error ? error : new Error(String(error))
+    throw error instanceof Error ? error : new Error('migration failed')
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
 }

@@ -43,7 +43,7 @@ export class AccessTokenIssuer {
     const { kid, key } = this.keyring.signingKey()
     let sign = this.signers.get(kid)
     if (sign === undefined) {
-      sign = createSigner({
+      sign = createSigner<Record<string, unknown>>({
         key,
         algorithm: this.keyring.alg,
         kid,
@@ -51,7 +51,7 @@ export class AccessTokenIssuer {
         aud: this.settings.audience,
         expiresIn: this.settings.ttlSeconds * 1000,
         header: { alg: this.keyring.alg, typ: ACCESS_TOKEN_TYP }
-      }) as Sign
+      })
       this.signers.set(kid, sign)
     }
     return sign({

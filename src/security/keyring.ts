@@ -2,7 +2,7 @@ import type { JsonWebKey } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { insertKey, listUsableKeys, retireKey } from '../repositories/signing-keys.js'
-import { KeyEncryption } from './key-encryption.js'
+import type { KeyEncryption } from './key-encryption.js'
 import { generateSigningKey, hmacKid, publicPemFromJwk, type AsymmetricAlg, type JwtAlg } from './signing-keys.js'
 
 export interface SigningMaterial {
