@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
@@ -30,6 +30,8 @@ function openSqlite (url: string): DatabaseHandle {
   const path = sqlitePath(url)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const connection = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS })
+  // Password hashes and encrypted keys live here: readable by the service only.
+  if (path !== ':memory:') chmodSync(path, 0o600)
   // WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
   connection.pragma('journal_mode = WAL')
   connection.pragma('foreign_keys = ON')

@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util'
+import { createUser, UsernameTakenError, type Role } from '../repositories/users.js'
+import { checkPassword } from '../security/password-policy.js'
+import { PasswordHasher } from '../security/passwords.js'
+import { readPassword } from './read-password.js'
+import { runCommand, UsageError } from './shared.js'
+
+const USERNAME = /^[A-Za-z0-9._-]{3,64}$/
+const USAGE = 'usage: npm run user:create -- --username NAME [--role admin]  (password on standard input)'
+
+/** `npm run user:create -- --username NAME [--role admin]`: how the first admin is made (D8). */
+await runCommand(async (config, database) => {
+  let values
+  try {
+    ({ values } = parseArgs({ options: { username: { type: 'string' }, role: { type: 'string' } }, strict: true }))
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : 'bad arguments'}\n${USAGE}`)
+  }
+  const username = values.username
+  if (username === undefined || !USERNAME.test(username)) throw new UsageError(`--username must be 3..64 letters, digits, ".", "_" or "-"\n${USAGE}`)
+  if (values.role !== undefined && values.role !== 'admin') throw new UsageError(`--role accepts only "admin"\n${USAGE}`)
+  const roles: Role[] = values.role === 'admin' ? ['user', 'admin'] : ['user']
+
+  const password = await readPassword()
+  const violations = checkPassword(password, username, config.PASSWORD_MIN_LENGTH)
+  if (violations.length > 0) throw new UsageError(`password ${violations.map((violation) => violation.message).join('; ')}`)
+
+  const hasher = new PasswordHasher({
+    memoryKiB: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+    maxConcurrency: 1,
+    maxQueue: 1
+  })
+  try {
+    const user = await createUser(database.db, { username, passwordHash: await hasher.hash(password), roles })
+    process.stdout.write(`created user ${user.username} (${user.id}) with roles ${roles.join(', ')}\n`)
+  } catch (error) {
+    if (error instanceof UsernameTakenError) throw new UsageError(`the username ${username} is taken`)
+    throw error
+  }
+})
