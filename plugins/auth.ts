@@ -166,7 +166,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     }
     const guards = requirement === 'admin' ? [authenticate, requireAdmin] : [authenticate]
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
-    route.onRequest = [...guards, ...existing]
+    // After hooks already attached (the rate limiter's), so floods of bad tokens are counted too.
+    route.onRequest = [...existing, ...guards]
     if (schema !== undefined) {
       schema.security = [{ bearerAuth: [] }]
       schema.response ??= {}

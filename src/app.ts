@@ -21,8 +21,9 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(securityHeadersPlugin)
   await fastify.register(corsPlugin)
   await fastify.register(dbPlugin)
-  await fastify.register(authPlugin)
+  // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
+  await fastify.register(authPlugin)
   await fastify.register(problemDetailsPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(swaggerPlugin)
