@@ -36,6 +36,11 @@ export const ConfigSchema = Type.Object({
   ARGON2_MAX_QUEUE: Type.Integer({ minimum: 0, maximum: 10000, default: 64 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 600 }),
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 60 }),
+  REGISTER_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 20 }),
+  LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  LOGIN_LOCK_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
+  LOGIN_LOCK_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 3600 }),
+  LOGIN_IP_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 1000000, default: 100 }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10485760, default: 65536 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   DOCS_ENABLED: Type.Boolean({ default: true }),
@@ -108,6 +113,9 @@ function crossChecks (config: Config): string[] {
     if (!isAddressOrCidr(entry)) {
       problems.push(`TRUST_PROXY: "${entry}" is not an IP address or CIDR; list your proxies' addresses (true or a hop count would let any client spoof its address)`)
     }
+  }
+  if (config.LOGIN_FREE_FAILURES > config.LOGIN_LOCK_THRESHOLD) {
+    problems.push('LOGIN_FREE_FAILURES: must not exceed LOGIN_LOCK_THRESHOLD')
   }
   if (config.REFRESH_TOKEN_IDLE_TTL > config.REFRESH_TOKEN_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')

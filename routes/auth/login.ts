@@ -9,6 +9,7 @@ import { authRateLimit } from '../../src/lib/route-limits.js'
 import { problems } from '../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../src/schemas/tokens.js'
 import { CredentialsSchema } from '../../src/schemas/users.js'
+import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 import { tokenResponse } from '../../src/security/token-response.js'
 
 /**
@@ -45,13 +46,22 @@ export default async function loginRoute (fastify: FastifyInstance): Promise<voi
     }
   }, async (request, reply) => {
     const { username, password } = request.body
+    // Before the user lookup and any argon2 work, and keyed on the name whether it exists or not (D6).
+    const attempt = await fastify.loginThrottle.begin(username, request.ip)
+    if (!attempt.allowed) {
+      fastify.metrics.logins.inc({ outcome: 'throttled' })
+      request.audit('login_throttled', 'denied', { username, reason: attempt.reason, locked: attempt.locked, retry_after: attempt.retryAfterSeconds })
+      throw loginThrottledProblem(attempt)
+    }
     const user = await findUserByUsername(fastify.db, username)
     const valid = await verifyCredentials(fastify, user, password)
     if (!valid || user === undefined) {
       fastify.metrics.logins.inc({ outcome: 'failure' })
-      request.audit('login', 'failure', { user_id: user?.id ?? null, username, reason: user === undefined ? 'unknown user' : user.disabled === 1 ? 'disabled' : 'wrong password' })
+      request.audit('login', 'failure', { user_id: user?.id ?? null, username, reason: user === undefined ? 'unknown user' : user.disabled === 1 ? 'disabled' : 'wrong password', consecutive_failures: attempt.failures })
+      if (attempt.locksOnFailure) request.audit('account_locked', 'detected', { user_id: user?.id ?? null, username, consecutive_failures: attempt.failures, lock_seconds: config.LOGIN_LOCK_SECONDS })
       throw invalidCredentials()
     }
+    await attempt.succeeded()
     // Parameters changed since this hash was made: store a fresh one now that we know the password.
     const rehashed = fastify.passwords.needsRehash(user.password_hash) ? await fastify.passwords.hash(password) : undefined
     await recordLogin(fastify.db, user.id, rehashed)

@@ -3,7 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, UsernameTakenError } from '../../src/repositories/users.js'
 import { conflict, forbidden, validationFailed } from '../../src/lib/problems.js'
-import { authRateLimit } from '../../src/lib/route-limits.js'
 import { toUser } from '../../src/lib/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { CredentialsSchema, UserSchema } from '../../src/schemas/users.js'
@@ -11,7 +10,8 @@ import { checkPassword } from '../../src/security/password-policy.js'
 
 export default async function registerRoute (fastify: FastifyInstance): Promise<void> {
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/register', {
-    config: { rateLimit: authRateLimit(fastify.config) },
+    // Stricter than the other /auth routes: accounts are cheap to make and to abuse (D6).
+    config: { rateLimit: { max: fastify.config.REGISTER_RATE_LIMIT_MAX, timeWindow: '1 hour' } },
     schema: {
       operationId: 'register',
       tags: ['auth'],

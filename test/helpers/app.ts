@@ -29,6 +29,9 @@ export function testEnv (t: Teardown, overrides: Record<string, string | undefin
     LOG_LEVEL: 'info',
     RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_MAX: '100000',
+    // Many users per test app from one address: the per-address layers would otherwise trip.
+    REGISTER_RATE_LIMIT_MAX: '100000',
+    LOGIN_IP_MAX_FAILURES: '100000',
     PASSWORD_MIN_LENGTH: '15',
     ...overrides
   }

@@ -1,0 +1,56 @@
+import type { BackoffPolicy, Decision, ThrottleStore } from './throttle-store.js'
+
+export interface FallbackOptions {
+  /** False while the primary is known to be unreachable, so no attempt waits on it. */
+  isPrimaryReady: () => boolean
+  onPrimaryError: (error: unknown) => void
+  /** After a failure, the primary is skipped this long (a hung Redis costs one timeout, not one per call). */
+  cooldownMs?: number
+  now?: () => number
+}
+
+/**
+ * Redis first, this process's memory when Redis fails: login throttling degrades to
+ * per-instance limits during an outage instead of failing open (no limit at all) or closed
+ * (no logins at all). See the README, "Rate limits when Redis is down".
+ */
+export class FallbackThrottleStore implements ThrottleStore {
+  private skipUntil = 0
+  private readonly cooldownMs: number
+  private readonly now: () => number
+
+  constructor (private readonly primary: ThrottleStore, private readonly fallback: ThrottleStore, private readonly options: FallbackOptions) {
+    this.cooldownMs = options.cooldownMs ?? 1000
+    this.now = options.now ?? Date.now
+  }
+
+  async acquireAccount (key: string, now: number, policy: BackoffPolicy): Promise<Decision> {
+    return await this.use(async (store) => await store.acquireAccount(key, now, policy))
+  }
+
+  async resetAccount (key: string): Promise<void> {
+    // Both: a success during an outage must not leave a stale local back-off behind.
+    await this.fallback.resetAccount(key)
+    await this.use(async (store) => { if (store === this.primary) await store.resetAccount(key) })
+  }
+
+  async acquireWindow (key: string, now: number, limit: number, windowMs: number): Promise<Decision> {
+    return await this.use(async (store) => await store.acquireWindow(key, now, limit, windowMs))
+  }
+
+  async releaseWindow (key: string, now: number): Promise<void> {
+    await this.use(async (store) => { await store.releaseWindow(key, now) })
+  }
+
+  private async use<T> (operation: (store: ThrottleStore) => Promise<T>): Promise<T> {
+    if (this.now() >= this.skipUntil && this.options.isPrimaryReady()) {
+      try {
+        return await operation(this.primary)
+      } catch (error) {
+        this.skipUntil = this.now() + this.cooldownMs
+        this.options.onPrimaryError(error)
+      }
+    }
+    return await operation(this.fallback)
+  }
+}
