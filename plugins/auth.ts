@@ -91,16 +91,15 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
 
   await fastify.register(fastifyJwt, {
     // Keys come only from our keyring, chosen by kid; jwk/jku/x5u/x5c headers are never used (A4).
-    secret: config.JWT_ALG === 'HS256'
-      ? (config.JWT_SECRET ?? '')
-      : {
-          public: async (_request: FastifyRequest, token: unknown) => {
-            const kid = (token as { header?: { kid?: unknown } }).header?.kid
-            const key = keyring.verificationKey(kid)
-            if (key === undefined) throw new Error('unknown kid')
-            return key
-          }
-        },
+    // HS256 goes through the keyring too, so a kid other than the secret's own is refused (A4).
+    secret: {
+      public: async (_request: FastifyRequest, token: unknown) => {
+        const kid = (token as { header?: { kid?: unknown } }).header?.kid
+        const key = keyring.verificationKey(kid)
+        if (key === undefined) throw new Error('unknown kid')
+        return key
+      }
+    },
     decode: { complete: true },
     verify: {
       algorithms: [config.JWT_ALG],
