@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { createNote } from '../../src/repositories/notes.js'
+import { CreateNoteRequestSchema, NoteSchema } from '../../src/schemas/notes.js'
+import { problems } from '../../src/schemas/problem.js'
+import { ownerOf } from './_owner.js'
+
+export default async function createNoteRoute (fastify: FastifyInstance): Promise<void> {
+  fastify.withTypeProvider<TypeBoxTypeProvider>().post('', {
+    config: { auth: 'user' },
+    schema: {
+      operationId: 'createNote',
+      tags: ['notes'],
+      summary: 'Create a note',
+      description: 'Creates a note owned by you. Only `title` (1..200 characters) and `body` (up to 10,000) are accepted: any other field, `id`, owner or timestamps included, is a 400. The `Location` header names the new note.',
+      body: Type.Ref(CreateNoteRequestSchema),
+      response: {
+        201: Type.Ref(NoteSchema, {
+          description: 'The new note',
+          headers: { Location: { type: 'string', description: 'The new note\'s URL, /notes/{id}', example: '/notes/5f0c6a2e-8d3b-4c1e-9a57-2b1f0e6d4c3a' } }
+        }),
+        ...problems(400, 413, 415, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    const note = await createNote(fastify.db, ownerOf(request), request.body)
+    return await reply.code(201).header('location', `/notes/${note.id}`).send(note)
+  })
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
+import { validationFailed } from '../../src/lib/problems.js'
+import { listNotes } from '../../src/repositories/notes.js'
+import { NotePageQuery, NotePageSchema } from '../../src/schemas/notes.js'
+import { problems } from '../../src/schemas/problem.js'
+import { ownerOf } from './_owner.js'
+
+export default async function listNotesRoute (fastify: FastifyInstance): Promise<void> {
+  // '' (not '/') so the route is exactly /notes, without a /notes/ twin in the OpenAPI document.
+  fastify.withTypeProvider<TypeBoxTypeProvider>().get('', {
+    config: { auth: 'user' },
+    schema: {
+      operationId: 'listNotes',
+      tags: ['notes'],
+      summary: 'List your notes',
+      description: 'Your own notes, newest first, `limit` per page (1..100, default 20). Pass the `next_cursor` of a page as `cursor` to get the next one; it is `null` on the last page. Notes added meanwhile never make a page skip or repeat an item.',
+      querystring: NotePageQuery,
+      response: { 200: Type.Ref(NotePageSchema, { description: 'A page of your notes' }), ...problems(400, 429, 503) }
+    }
+  }, async (request) => {
+    const { limit, cursor } = request.query
+    const after = cursor === undefined ? undefined : decodeCursor(cursor)
+    if (cursor !== undefined && after === undefined) {
+      throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API issued', location: 'query' }], 'The cursor is not valid; start again without one.')
+    }
+    // Ajv has applied the default already; the fallback only satisfies the type.
+    const page = await listNotes(fastify.db, ownerOf(request), limit ?? 20, after)
+    return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
+  })
+}
