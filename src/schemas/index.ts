@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
+import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
 import { ProblemSchema } from './problem.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
 import { AdminUserSchema, CredentialsSchema, UserSchema } from './users.js'
@@ -10,5 +11,9 @@ export const sharedSchemas: TSchema[] = [
   AdminUserSchema,
   CredentialsSchema,
   TokenResponseSchema,
-  RefreshRequestSchema
+  RefreshRequestSchema,
+  NoteSchema,
+  CreateNoteRequestSchema,
+  UpdateNoteRequestSchema,
+  NotePageSchema
 ]
