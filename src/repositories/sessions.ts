@@ -16,6 +16,9 @@ export interface NewSession {
   ip: string | null
 }
 
+/** Where a refresh came from; the session records the latest. */
+export type ClientInfo = Pick<NewSession, 'userAgent' | 'ip'>
+
 export interface IssuedSession {
   session: SessionRow
   refreshToken: string
@@ -60,8 +63,11 @@ export type RotationResult =
  * Single-use rotation (RFC 9700 §4.14.2). The conditional UPDATE is the atomic step in both
  * dialects: of concurrent callers with one token, exactly one changes the row (C4). A token
  * that was already rotated is a replay: the caller revokes the whole session (C3).
+ * The session row is then updated only while it is still live, inside the same transaction:
+ * in PostgreSQL that UPDATE waits on the row lock of a concurrent revocation and re-checks
+ * its WHERE clause, so a session revoked mid-refresh never hands out a new token.
  */
-export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: NewSession): Promise<RotationResult> {
+export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: ClientInfo): Promise<RotationResult> {
   const tokenHash = hashRefreshToken(presented)
   const now = new Date()
   const nowIso = now.toISOString()
@@ -77,20 +83,23 @@ export async function rotateRefreshToken (db: Kysely<Database>, presented: strin
   if (rotatedAt !== null) return { outcome: 'reused', session }
 
   const nextToken = generateRefreshToken()
-  const updated = await db.transaction().execute(async (trx) => {
+  const idleExpiresAt = idleDeadline(now, lifetimes, session.expires_at)
+  const result = await db.transaction().execute(async (trx): Promise<RotationResult> => {
     const claimed = await trx.updateTable('refresh_tokens').set({ rotated_at: nowIso })
       .where('token_hash', '=', tokenHash).where('rotated_at', 'is', null)
       .executeTakeFirst()
-    if (Number(claimed.numUpdatedRows) !== 1) return undefined
-    const idleExpiresAt = idleDeadline(now, lifetimes, session.expires_at)
+    // Lost the race to a concurrent refresh with the same token: that is a replay too.
+    if (Number(claimed.numUpdatedRows) !== 1) return { outcome: 'reused', session }
+    const touched = await trx.updateTable('sessions').set({ last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip })
+      .where('id', '=', session.id).where('revoked_at', 'is', null)
+      .where('expires_at', '>', nowIso).where('idle_expires_at', '>', nowIso)
+      .executeTakeFirst()
+    // Revoked (or expired) between the read above and now: no new token for it.
+    if (Number(touched.numUpdatedRows) !== 1) return { outcome: 'invalid' }
     await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(nextToken), session_id: session.id, created_at: nowIso, rotated_at: null }).execute()
-    await trx.updateTable('sessions').set({ last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip })
-      .where('id', '=', session.id).execute()
-    return { ...session, last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip }
+    return { outcome: 'rotated', session: { ...session, last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip }, refreshToken: nextToken }
   })
-  // Lost the race to a concurrent refresh with the same token: that is a replay too.
-  if (updated === undefined) return { outcome: 'reused', session }
-  return { outcome: 'rotated', session: updated, refreshToken: nextToken }
+  return result
 }
 
 /** Ends one session; returns false when it was not live. */
@@ -101,14 +110,21 @@ export async function revokeSession (db: Kysely<Database>, sessionId: string, re
   return Number(result.numUpdatedRows) === 1
 }
 
-/** Ends every live session of a user; returns the ids ended. */
+/** Ends every live session of a user; returns the ids ended (RETURNING: no gap between read and write). */
 export async function revokeUserSessions (db: Kysely<Database>, userId: string, reason: string): Promise<string[]> {
-  const live = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute()
-  if (live.length === 0) return []
-  await db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+  const rows = await db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
     .where('user_id', '=', userId).where('revoked_at', 'is', null)
+    .returning('id')
     .execute()
-  return live.map((row) => row.id)
+  return rows.map((row) => row.id)
+}
+
+/** Ends one of the user's own sessions; false when it is not theirs or already ended (the caller answers 404). */
+export async function revokeOwnSession (db: Kysely<Database>, userId: string, sessionId: string, reason: string): Promise<boolean> {
+  const result = await db.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: reason })
+    .where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 export async function findSession (db: Kysely<Database>, sessionId: string): Promise<SessionRow | undefined> {

@@ -1,6 +1,9 @@
 import type { TSchema } from '@sinclair/typebox'
+import { ChangePasswordRequestSchema } from './account.js'
+import { AdminUserPageSchema, AdminUserUpdateSchema } from './admin.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
 import { ProblemSchema } from './problem.js'
+import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
 import { AdminUserSchema, CredentialsSchema, UserSchema } from './users.js'
 
@@ -12,6 +15,11 @@ export const sharedSchemas: TSchema[] = [
   CredentialsSchema,
   TokenResponseSchema,
   RefreshRequestSchema,
+  SessionSchema,
+  SessionListSchema,
+  ChangePasswordRequestSchema,
+  AdminUserPageSchema,
+  AdminUserUpdateSchema,
   NoteSchema,
   CreateNoteRequestSchema,
   UpdateNoteRequestSchema,

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { clientMeta } from '../../src/lib/client-meta.js'
+import { HttpProblem, REALM } from '../../src/lib/problems.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
+import { revokeSession, rotateRefreshToken } from '../../src/repositories/sessions.js'
+import { findUserById, parseRoles } from '../../src/repositories/users.js'
+import { problems } from '../../src/schemas/problem.js'
+import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
+import { tokenResponse } from '../../src/security/token-response.js'
+
+/**
+ * One answer for every refresh that fails (unknown, expired, revoked, replayed, disabled user),
+ * so the response never tells an attacker which it was. A refresh token was presented, so
+ * RFC 6750's error="invalid_token" applies.
+ */
+function invalidRefreshToken (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'invalid-refresh-token',
+    title: 'Invalid refresh token',
+    detail: 'The refresh token is invalid, expired or revoked; log in again.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="The refresh token is invalid, expired or revoked"` }
+  })
+}
+
+export default async function refreshRoute (fastify: FastifyInstance): Promise<void> {
+  const { config } = fastify
+  const lifetimes = { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
+
+  /** Ends a session here and now: in the database, and in this instance's revocation list at once (A9). */
+  async function endSession (sessionId: string, reason: string): Promise<void> {
+    await revokeSession(fastify.db, sessionId, reason)
+    fastify.revocations.markRevoked([sessionId])
+  }
+
+  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/refresh', {
+    config: { rateLimit: authRateLimit(config) },
+    schema: {
+      operationId: 'refreshTokens',
+      tags: ['auth'],
+      summary: 'Refresh the tokens',
+      description: 'Exchanges a refresh token for a new access token and a new refresh token. Refresh tokens are single use: the one presented stops working. Presenting one that was already used ends the whole session (its refresh token and its access tokens). Roles are read from the account again, so role changes reach the tokens here. A session ends after REFRESH_TOKEN_IDLE_TTL seconds without a refresh, and after REFRESH_TOKEN_TTL seconds in any case.',
+      body: Type.Ref(RefreshRequestSchema),
+      response: {
+        200: Type.Ref(TokenResponseSchema, { description: 'New tokens for the same session' }),
+        ...problems(400, 401, 413, 415, 429, 503)
+      }
+    }
+  }, async (request, reply) => {
+    const meta = clientMeta(request)
+    const result = await rotateRefreshToken(fastify.db, request.body.refresh_token, lifetimes, meta)
+    if (result.outcome === 'invalid') {
+      request.audit('refresh', 'failure', { reason: 'unknown, expired or revoked refresh token' })
+      throw invalidRefreshToken()
+    }
+    if (result.outcome === 'reused') {
+      // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the whole session.
+      await endSession(result.session.id, 'refresh_token_reuse')
+      request.audit('refresh_reuse_detected', 'detected', { user_id: result.session.user_id, session_id: result.session.id, reason: 'a rotated refresh token was presented again; session revoked' })
+      request.securityWarning('refresh_reuse_detected', { user_id: result.session.user_id, session_id: result.session.id })
+      throw invalidRefreshToken()
+    }
+    const { session, refreshToken } = result
+    const user = await findUserById(fastify.db, session.user_id)
+    if (user === undefined || user.disabled === 1) {
+      await endSession(session.id, 'user_disabled')
+      request.audit('refresh', 'failure', { user_id: session.user_id, session_id: session.id, reason: user === undefined ? 'user deleted' : 'user disabled' })
+      throw invalidRefreshToken()
+    }
+    // Roles come from the account now, not from the session's start (E5).
+    const roles = parseRoles(user.roles)
+    const accessToken = fastify.accessTokens.issue({ userId: user.id, username: user.username, roles, sessionId: session.id })
+    request.audit('refresh', 'success', { user_id: user.id, username: user.username, session_id: session.id })
+    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, refreshToken, session))
+  })
+}
