@@ -11,6 +11,15 @@ export interface Argon2Settings {
 }
 
 /**
+ * node-argon2 0.4x writes the parameters as m,p,t; the Argon2 PHC encoding requires m,t,p and
+ * libsodium and the reference decoder refuse any other order (ranisalt/node-argon2#559), so
+ * stored hashes are written in the standard order to stay verifiable outside Node.
+ */
+export function canonicalPhc (hash: string): string {
+  return hash.replace(/^(\$argon2(?:id|i|d)\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/, '$1m=$2,t=$4,p=$3$$')
+}
+
+/**
  * argon2id with explicit parameters (OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1 at
  * least), hashes stored as PHC strings, and a semaphore so hashing cannot take every thread.
  */
@@ -35,7 +44,7 @@ export class PasswordHasher {
   }
 
   async hash (password: string): Promise<string> {
-    return await this.gate.run(async () => await argon2.hash(password, this.options))
+    return canonicalPhc(await this.gate.run(async () => await argon2.hash(password, this.options)))
   }
 
   async verify (hash: string, password: string): Promise<boolean> {
