@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { revokeSession } from '../../src/repositories/sessions.js'
+import { problems } from '../../src/schemas/problem.js'
+
+export default async function logoutRoute (fastify: FastifyInstance): Promise<void> {
+  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/logout', {
+    config: { auth: 'user' },
+    schema: {
+      operationId: 'logout',
+      tags: ['auth'],
+      summary: 'Log out',
+      description: 'Ends the session of the access token: its refresh token stops working, and so does every access token of the session, at once on this instance and within REVOCATION_POLL_INTERVAL seconds on the others. Takes no body.',
+      response: { 204: Type.Null({ description: 'The session has ended' }), ...problems(429, 503) }
+    }
+  }, async (request, reply) => {
+    const principal = request.principal
+    if (principal !== null) {
+      await revokeSession(fastify.db, principal.sessionId, 'logout')
+      // Keyed on the session id, not the token string, so every token of the session dies (A9).
+      fastify.revocations.markRevoked([principal.sessionId])
+      request.audit('logout', 'success', { user_id: principal.userId, username: principal.username, session_id: principal.sessionId })
+    }
+    return await reply.code(204).send(null)
+  })
+}
