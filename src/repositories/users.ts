@@ -73,3 +73,36 @@ export async function recordLogin (db: Kysely<Database>, id: string, newPassword
 export async function setPasswordHash (db: Kysely<Database>, id: string, passwordHash: string): Promise<void> {
   await db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date().toISOString() }).where('id', '=', id).execute()
 }
+
+export interface UserPagePosition {
+  createdAt: string
+  id: string
+}
+
+/** One page of every account, oldest first, keyset-paginated on (created_at, id); fetches limit + 1 to know if more follow. */
+export async function listUsersPage (db: Kysely<Database>, limit: number, after?: UserPagePosition): Promise<{ rows: UserRow[], hasMore: boolean }> {
+  let query = db.selectFrom('users').selectAll()
+  if (after !== undefined) {
+    query = query.where((eb) => eb.or([
+      eb('created_at', '>', after.createdAt),
+      eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])
+    ]))
+  }
+  const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit + 1).execute()
+  return { rows: rows.slice(0, limit), hasMore: rows.length > limit }
+}
+
+export interface UserChanges {
+  roles?: Role[]
+  disabled?: boolean
+}
+
+/** Applies an administrator's changes; undefined when no such user exists. */
+export async function updateUser (db: Kysely<Database>, id: string, changes: UserChanges): Promise<UserRow | undefined> {
+  const set: { updated_at: string, roles?: string, disabled?: number } = { updated_at: new Date().toISOString() }
+  if (changes.roles !== undefined) set.roles = JSON.stringify(changes.roles)
+  if (changes.disabled !== undefined) set.disabled = changes.disabled ? 1 : 0
+  const result = await db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return undefined
+  return await findUserById(db, id)
+}

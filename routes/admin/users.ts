@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { UserRow } from '../../src/db/schema.js'
+import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
+import { conflict, notFound, validationFailed } from '../../src/lib/problems.js'
+import { revokeUserSessions } from '../../src/repositories/sessions.js'
+import { findUserById, listUsersPage, parseRoles, updateUser, type Role } from '../../src/repositories/users.js'
+import { AdminUserPageSchema, AdminUserUpdateSchema } from '../../src/schemas/admin.js'
+import { PageQuery, Uuid } from '../../src/schemas/common.js'
+import { problems } from '../../src/schemas/problem.js'
+import { AdminUserSchema } from '../../src/schemas/users.js'
+
+interface AdminUser {
+  id: string
+  username: string
+  roles: Role[]
+  created_at: string
+  disabled: boolean
+  last_login_at: string | null
+}
+
+/** An account as administrators see it: still never the password hash (E4). */
+function toAdminUser (row: UserRow): AdminUser {
+  return {
+    id: row.id,
+    username: row.username,
+    roles: parseRoles(row.roles),
+    created_at: row.created_at,
+    disabled: row.disabled === 1,
+    last_login_at: row.last_login_at
+  }
+}
+
+const UserIdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export default async function adminUsersRoutes (fastify: FastifyInstance): Promise<void> {
+  const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  /** Ends every session of a user now: in the database and in this instance's revocation list (A9, A10). */
+  async function endAllSessions (userId: string, reason: string): Promise<number> {
+    const ended = await revokeUserSessions(fastify.db, userId, reason)
+    fastify.revocations.markRevoked(ended)
+    return ended.length
+  }
+
+  routes.get('/users', {
+    config: { auth: 'admin' },
+    schema: {
+      operationId: 'adminListUsers',
+      tags: ['admin'],
+      summary: 'List accounts',
+      description: 'Every account, oldest first, a page at a time: pass `next_cursor` back as `cursor` until it is null. Needs the admin role.',
+      querystring: PageQuery,
+      response: { 200: Type.Ref(AdminUserPageSchema, { description: 'A page of accounts' }), ...problems(400, 429, 503) }
+    }
+  }, async (request) => {
+    const { limit, cursor } = request.query
+    const after = cursor === undefined ? undefined : decodeCursor(cursor)
+    if (cursor !== undefined && after === undefined) {
+      throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    }
+    const { rows, hasMore } = await listUsersPage(fastify.db, limit, after)
+    const last = rows.at(-1)
+    return {
+      items: rows.map(toAdminUser),
+      next_cursor: hasMore && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null
+    }
+  })
+
+  routes.patch('/users/:id', {
+    config: { auth: 'admin' },
+    schema: {
+      operationId: 'adminUpdateUser',
+      tags: ['admin'],
+      summary: 'Change roles or disable an account',
+      description: 'Sets the roles (the complete new set) and/or the disabled flag. Disabling ends every session of the user at once and refuses their logins and refreshes. Removing a role also ends every session, so a demotion takes effect immediately; a granted role reaches the tokens at the next refresh (within ACCESS_TOKEN_TTL). An administrator cannot remove their own admin role or disable themselves (409), so there is always an administrator left. Needs the admin role.',
+      params: UserIdParams,
+      body: Type.Ref(AdminUserUpdateSchema),
+      response: { 200: Type.Ref(AdminUserSchema, { description: 'The account after the change' }), ...problems(400, 404, 409, 413, 415, 429, 503) }
+    }
+  }, async (request) => {
+    const admin = request.principal
+    const { id } = request.params
+    const { roles, disabled } = request.body
+    const target = await findUserById(fastify.db, id)
+    if (target === undefined || admin === null) throw notFound('No account has this id.')
+    if (id === admin.userId && (disabled === true || (roles !== undefined && !roles.includes('admin')))) {
+      request.audit('admin_user_update', 'denied', { user_id: admin.userId, username: admin.username, target_user_id: id, reason: 'an administrator cannot demote or disable themselves' })
+      throw conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.')
+    }
+    const before = parseRoles(target.roles)
+    const updated = await updateUser(fastify.db, id, { roles, disabled })
+    if (updated === undefined) throw notFound('No account has this id.')
+    const roleRemoved = roles !== undefined && before.some((role) => !roles.includes(role))
+    let sessionsEnded = 0
+    if (disabled === true || roleRemoved) {
+      sessionsEnded = await endAllSessions(id, disabled === true ? 'user_disabled' : 'roles_reduced')
+    }
+    request.audit('admin_user_update', 'success', {
+      user_id: admin.userId,
+      username: admin.username,
+      target_user_id: id,
+      target_username: updated.username,
+      changes: { ...(roles === undefined ? {} : { roles }), ...(disabled === undefined ? {} : { disabled }) },
+      sessions_ended: sessionsEnded
+    })
+    return toAdminUser(updated)
+  })
+
+  routes.delete('/users/:id/sessions', {
+    config: { auth: 'admin' },
+    schema: {
+      operationId: 'adminEndUserSessions',
+      tags: ['admin'],
+      summary: 'End every session of an account',
+      description: 'Ends every session of the user: their refresh tokens stop working at once, their access tokens at once on this instance and within REVOCATION_POLL_INTERVAL seconds on the others. The account stays usable: they can log in again. Needs the admin role.',
+      params: UserIdParams,
+      response: { 204: Type.Null({ description: 'Every session of the user has ended' }), ...problems(400, 404, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const admin = request.principal
+    const { id } = request.params
+    const target = await findUserById(fastify.db, id)
+    if (target === undefined || admin === null) throw notFound('No account has this id.')
+    const sessionsEnded = await endAllSessions(id, 'ended_by_admin')
+    request.audit('admin_end_sessions', 'success', { user_id: admin.userId, username: admin.username, target_user_id: id, target_username: target.username, sessions_ended: sessionsEnded })
+    return await reply.code(204).send(null)
+  })
+}
