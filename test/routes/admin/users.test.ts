@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { buildTestApp, json } from '../../helpers/app.js'
 import { onEachDatabase } from '../../helpers/databases.js'
 import { auditEvents, claimsOf, createAdmin, getProtected, refresh } from '../../helpers/sessions.js'
-import { bearer, login, registerAndLogin, registerUser, STRONG_PASSWORD, type Tokens } from '../../helpers/users.js'
+import { bearer, login, registerAndLogin, registerUser, STRONG_PASSWORD, type RegisteredUser, type Tokens } from '../../helpers/users.js'
 
 interface AdminUser {
   id: string
@@ -46,7 +46,7 @@ onEachDatabase(t, 'GET /admin/users pages through every account with an opaque c
   const built = await buildTestApp(t, { DATABASE_URL: databaseUrl })
   const { app } = built
   const admin = await createAdmin(app)
-  const users = []
+  const users: RegisteredUser[] = []
   for (let i = 0; i < 6; i++) users.push(await registerUser(app))
   // Ties on created_at must not lose or repeat anyone: the cursor also carries the id.
   const same = new Date().toISOString()
