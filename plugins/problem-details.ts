@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDependencyUnavailable } from '../src/db/errors.js'
@@ -63,6 +66,36 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
     request_id: request.id,
     ...(problem.errors === undefined ? {} : { errors: problem.errors })
   })
+}
+
+/**
+ * Node's HTTP parser refuses some requests (headers over the limit, a timeout, bad HTTP) before
+ * Fastify sees them; Fastify's default answer is plain JSON. This writes the same RFC 9457
+ * document the error handler would, with the headers every response carries (B4, G1, F2).
+ */
+export function clientErrorHandler (this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const known = status === 400 ? { slug: 'bad-request', title: 'Bad Request', detail: 'The request is not valid HTTP.' } : STATUS_PROBLEMS[status]
+  const requestId = randomUUID()
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_PREFIX}${known?.slug ?? 'bad-request'}`, title: known?.title, status, detail: known?.detail, instance: '/', request_id: requestId })
+  this.log.info({ problem: known?.slug, status, code: error.code }, 'client error')
+  if (socket.writable) {
+    socket.write([
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}`,
+      'Content-Type: application/problem+json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `X-Request-Id: ${requestId}`,
+      'X-Content-Type-Options: nosniff',
+      'Content-Security-Policy: default-src \'none\'; frame-ancestors \'none\'',
+      'Referrer-Policy: no-referrer',
+      'Cache-Control: no-store',
+      'Connection: close',
+      '',
+      body
+    ].join('\r\n'))
+  }
+  socket.destroy(error)
 }
 
 /** One error handler and one 404 handler: every non-2xx answer is an RFC 9457 document. */

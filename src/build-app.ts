@@ -9,6 +9,7 @@ import { createValidatorCompiler } from './lib/validation.js'
 import { loggerOptions, requestIdFor } from './logger.js'
 import { sharedSchemas } from './schemas/index.js'
 import configPlugin from '../plugins/config.js'
+import { clientErrorHandler } from '../plugins/problem-details.js'
 
 export interface BuildOptions {
   /** Where log lines go (tests capture them here); stdout when absent. */
@@ -46,6 +47,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     routerOptions: { maxParamLength: SERVER_LIMITS.maxParamLength },
     http: { maxHeaderSize: SERVER_LIMITS.maxHeaderSize },
     ...(https === null ? {} : { https }),
+    // Parser-level refusals (431, 408, bad HTTP) answer problem+json too (B4).
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
