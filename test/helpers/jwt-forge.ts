@@ -5,7 +5,8 @@ import { constants, createHmac, createPrivateKey, generateKeyPairSync, sign as c
  * (fast-jwt) would refuse to make most of these, and a test must not trust the code it attacks.
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+/** JSON values; an undefined member is left out, as JSON.stringify does. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined }
 export type JsonObject = Record<string, Json | undefined>
 
 export function b64url (input: string | Buffer): string {

@@ -10,8 +10,13 @@ function otherAlgorithms (lab: TokenLab): Array<{ alg: string, using: SignWith }
   switch (lab.alg) {
     case 'EdDSA': return [{ alg: 'Ed25519', using: { kind: 'eddsa', key } }, { alg: 'Ed448', using: { kind: 'eddsa', key } }, { alg: 'ES256', using: { kind: 'eddsa', key } }]
     case 'ES256': return [{ alg: 'ES384', using: { kind: 'ecdsa', hash: 'sha384', key } }, { alg: 'ES512', using: { kind: 'ecdsa', hash: 'sha512', key } }, { alg: 'ES256K', using: { kind: 'ecdsa', hash: 'sha256', key } }]
-    case 'RS256': return ['RS384', 'RS512'].map((alg) => ({ alg, using: { kind: 'rsa', hash: alg === 'RS384' ? 'sha384' : 'sha512', key } }))
-      .concat(['PS256', 'PS384', 'PS512'].map((alg) => ({ alg, using: { kind: 'rsa', hash: `sha${alg.slice(2)}` as 'sha256', key, pss: true } })))
+    case 'RS256': return [
+      { alg: 'RS384', using: { kind: 'rsa', hash: 'sha384', key } },
+      { alg: 'RS512', using: { kind: 'rsa', hash: 'sha512', key } },
+      { alg: 'PS256', using: { kind: 'rsa', hash: 'sha256', key, pss: true } },
+      { alg: 'PS384', using: { kind: 'rsa', hash: 'sha384', key, pss: true } },
+      { alg: 'PS512', using: { kind: 'rsa', hash: 'sha512', key, pss: true } }
+    ]
     case 'HS256': return [{ alg: 'HS384', using: { kind: 'hmac', hash: 'sha384', secret: key } }, { alg: 'HS512', using: { kind: 'hmac', hash: 'sha512', secret: key } }]
   }
 }

@@ -30,6 +30,8 @@ export interface TokenLab {
   realSigner: SignWith
   /** A token signed with the REAL key: the valid token's header and claims with patches (undefined deletes). */
   forgeWithRealKey: (headerPatch?: JsonObject, claimsPatch?: JsonObject) => string
+  /** Every log line the app wrote so far, parsed. */
+  logs: () => Array<Record<string, unknown>>
   /** How many hostile tokens expectRejected has sent to this lab. */
   stats: { rejected: number }
 }
@@ -45,7 +47,8 @@ function patched (base: Record<string, unknown>, patch: JsonObject): JsonObject 
 
 /** A real app under `alg`, a real user and a real token: the control every hostile token is measured against. */
 export async function tokenLab (t: Test, alg: Algorithm, overrides: Record<string, string> = {}): Promise<TokenLab> {
-  const { app } = await buildTestApp(t, { ...algorithmEnv(alg), ...overrides })
+  const built = await buildTestApp(t, { ...algorithmEnv(alg), ...overrides })
+  const { app } = built
   await app.ready()
   const user = await registerAndLogin(app, `lab${alg.toLowerCase()}`)
   const decoded = decodeJwt(user.tokens.access_token)
@@ -60,6 +63,7 @@ export async function tokenLab (t: Test, alg: Algorithm, overrides: Record<strin
     realKey,
     realSigner,
     forgeWithRealKey: (headerPatch = {}, claimsPatch = {}) => forge(patched(decoded.header, headerPatch), patched(decoded.payload, claimsPatch), realSigner),
+    logs: () => built.logs,
     stats: { rejected: 0 }
   }
   return lab
