@@ -87,12 +87,32 @@ export class ThrowawayRedis {
     throw new Error(`redis-server did not start on port ${this.port}`)
   }
 
+  /** SIGSTOP: the server keeps its connections open but answers nothing (a hung Redis). */
+  pause (): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  resume (): void {
+    this.child?.kill('SIGCONT')
+  }
+
   async stop (): Promise<void> {
     const child = this.child
     if (child === null) return
     this.child = null
+    child.kill('SIGCONT')
     const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
     child.kill('SIGKILL')
     await exited
+  }
+}
+
+/** Resolves once the client is connected, so a test does not measure the fail-open path by accident. */
+export async function redisReady (redis: Redis | null, timeoutMs = 5000): Promise<void> {
+  if (redis === null) throw new Error('the app has no Redis connection')
+  const deadline = Date.now() + timeoutMs
+  while (redis.status !== 'ready') {
+    if (Date.now() > deadline) throw new Error(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`)
+    await sleep(25)
   }
 }
