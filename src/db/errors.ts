@@ -8,6 +8,8 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
   // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections, query canceled (statement_timeout)
   '57P01', '57P02', '57P03', '53300', '57014', '08000', '08003', '08006', '08001', '08004',
+  // database dropped or renamed (new connections / live ones), idle-session timeout, our login refused, out of resources
+  '3D000', '57P04', '57P05', '28000', '28P01', '53000',
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_READONLY'
 ])
 
