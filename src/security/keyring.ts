@@ -99,7 +99,16 @@ export class DatabaseKeyring implements Keyring {
   }
 }
 
-/** Stores a new key that signs `activationDelaySeconds` from now; returns its kid. */
+/**
+ * How far ahead a rotated key should start signing: every instance reloads the key set within
+ * one KEY_REFRESH_INTERVAL, and outside verifiers may cache the JWKS for one more (its max-age),
+ * so two intervals plus a few seconds for clock skew between hosts (signs_from is absolute).
+ */
+export function activationDelayFor (keyRefreshIntervalSeconds: number): number {
+  return 2 * keyRefreshIntervalSeconds + 5
+}
+
+/** Stores a new key that signs `activationDelaySeconds` from now (see activationDelayFor); returns its kid. */
 export async function addSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, encryption: KeyEncryption, activationDelaySeconds: number): Promise<string> {
   const generated = generateSigningKey(alg)
   const now = new Date()
@@ -115,14 +124,22 @@ export async function addSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, e
   return generated.kid
 }
 
+/** 'last-signing-key': the kid is the key that signs now (the newest active one), so it cannot go yet. */
 export type RetireOutcome = 'retired' | 'unknown' | 'last-signing-key'
 
-/** Retires a key unless it is the only one that signs now (that would stop every login). */
+/**
+ * Retires a key: it leaves the JWKS and its tokens stop verifying once instances reload (at
+ * most two KEY_REFRESH_INTERVALs: one to reload, one for the verify cache). Refused for the
+ * key that signs now, not only when it is the last one: instances that have not reloaded yet
+ * would keep issuing tokens the others reject, and an older key would silently take over
+ * signing. Rotate first, wait until the new key signs, then retire the superseded key.
+ */
 export async function retireSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, kid: string): Promise<RetireOutcome> {
   const keys = await listUsableKeys(db, alg)
   if (!keys.some((key) => key.kid === kid)) return 'unknown'
   const now = new Date().toISOString()
-  const othersSigning = keys.filter((key) => key.kid !== kid && key.signs_from <= now)
-  if (othersSigning.length === 0) return 'last-signing-key'
+  // listUsableKeys is ordered by signs_from, kid: the last active key is the one signingKey() picks.
+  const signingNow = keys.filter((key) => key.signs_from <= now)
+  if (signingNow.length === 0 || signingNow.at(-1)?.kid === kid) return 'last-signing-key'
   return await retireKey(db, kid, now) ? 'retired' : 'unknown'
 }
