@@ -73,6 +73,26 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
  * Fastify sees them; Fastify's default answer is plain JSON. This writes the same RFC 9457
  * document the error handler would, with the headers every response carries (B4, G1, F2).
  */
+/** What helmet and the logging plugin would have set, for answers given before any hook runs (G1). */
+const BARE_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store'
+}
+
+/**
+ * Router-level refusals (a URL that does not decode, a path parameter over maxParamLength)
+ * skip the error handler; Fastify would answer them with its own JSON, code and echoed path.
+ */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = error.code === 'FST_ERR_BAD_URL'
+    ? new HttpProblem({ status: 400, slug: 'bad-request', title: 'Bad Request', detail: 'The request URL is not valid.' })
+    : toProblem(error)
+  reply.headers({ ...BARE_HEADERS, 'x-request-id': request.id })
+  sendProblem(request, reply, problem)
+}
+
 export function clientErrorHandler (this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
@@ -86,10 +106,7 @@ export function clientErrorHandler (this: FastifyInstance, error: Error & { code
       'Content-Type: application/problem+json; charset=utf-8',
       `Content-Length: ${Buffer.byteLength(body)}`,
       `X-Request-Id: ${requestId}`,
-      'X-Content-Type-Options: nosniff',
-      'Content-Security-Policy: default-src \'none\'; frame-ancestors \'none\'',
-      'Referrer-Policy: no-referrer',
-      'Cache-Control: no-store',
+      ...Object.entries(BARE_HEADERS).map(([name, value]) => `${name}: ${value}`),
       'Connection: close',
       '',
       body

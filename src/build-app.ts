@@ -9,7 +9,7 @@ import { createValidatorCompiler } from './lib/validation.js'
 import { loggerOptions, requestIdFor } from './logger.js'
 import { sharedSchemas } from './schemas/index.js'
 import configPlugin from '../plugins/config.js'
-import { clientErrorHandler } from '../plugins/problem-details.js'
+import { clientErrorHandler, frameworkErrorHandler } from '../plugins/problem-details.js'
 
 export interface BuildOptions {
   /** Where log lines go (tests capture them here); stdout when absent. */
@@ -49,6 +49,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ...(https === null ? {} : { https }),
     // Parser-level refusals (431, 408, bad HTTP) answer problem+json too (B4).
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
