@@ -6,6 +6,8 @@ export interface FallbackOptions {
   onPrimaryError: (error: unknown) => void
   /** After a failure, the primary is skipped this long (a hung Redis costs one timeout, not one per call). */
   cooldownMs?: number
+  /** A primary answer slower than this is not waited for (tighter than the Redis client's own timeout). */
+  timeoutMs?: number
   now?: () => number
 }
 
@@ -17,10 +19,12 @@ export interface FallbackOptions {
 export class FallbackThrottleStore implements ThrottleStore {
   private skipUntil = 0
   private readonly cooldownMs: number
+  private readonly timeoutMs: number
   private readonly now: () => number
 
   constructor (private readonly primary: ThrottleStore, private readonly fallback: ThrottleStore, private readonly options: FallbackOptions) {
-    this.cooldownMs = options.cooldownMs ?? 1000
+    this.cooldownMs = options.cooldownMs ?? 2000
+    this.timeoutMs = options.timeoutMs ?? 250
     this.now = options.now ?? Date.now
   }
 
@@ -45,12 +49,25 @@ export class FallbackThrottleStore implements ThrottleStore {
   private async use<T> (operation: (store: ThrottleStore) => Promise<T>): Promise<T> {
     if (this.now() >= this.skipUntil && this.options.isPrimaryReady()) {
       try {
-        return await operation(this.primary)
+        return await this.withinTimeout(operation(this.primary))
       } catch (error) {
         this.skipUntil = this.now() + this.cooldownMs
         this.options.onPrimaryError(error)
       }
     }
     return await operation(this.fallback)
+  }
+
+  private async withinTimeout<T> (work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`throttle store did not answer within ${this.timeoutMs} ms`)) }, this.timeoutMs)
+    })
+    try {
+      // race() subscribes to both, so a late rejection of the abandoned work is handled.
+      return await Promise.race([work, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }

@@ -127,3 +127,21 @@ t.test('D6: LoginThrottle keys accounts by lower-cased name and addresses across
   t.match(await throttle.begin('alice', '192.0.2.3'), { allowed: true, failures: 1 }, 'success resets the account')
   t.match(await throttle.begin('erin', '192.0.2.1'), { allowed: true }, 'success gave the address its slot back')
 })
+
+t.test('fallback store: a primary that never answers is abandoned after the timeout', async (t) => {
+  const never = new Promise<never>(() => {})
+  const hung: ThrottleStore = {
+    acquireAccount: async () => await never,
+    resetAccount: async () => await never,
+    acquireWindow: async () => await never,
+    releaseWindow: async () => await never
+  }
+  const store = new FallbackThrottleStore(hung, new MemoryThrottleStore(), { isPrimaryReady: () => true, onPrimaryError: () => {}, timeoutMs: 100 })
+  const started = performance.now()
+  t.match(await store.acquireAccount('k', 0, policy), { allowed: true, count: 1 })
+  const elapsed = performance.now() - started
+  t.ok(elapsed >= 90 && elapsed < 400, `answered from memory after ${elapsed.toFixed(0)} ms`)
+  const second = performance.now()
+  await store.acquireWindow('w', 0, 5, 1000)
+  t.ok(performance.now() - second < 50, 'no second wait during the cooldown')
+})
