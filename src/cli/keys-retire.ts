@@ -8,6 +8,6 @@ await runCommand(async (config, database) => {
   if (config.JWT_ALG === 'HS256') throw new UsageError('JWT_ALG is HS256: there are no stored keys to retire')
   const outcome = await retireSigningKey(database.db, config.JWT_ALG, kid)
   if (outcome === 'unknown') throw new UsageError(`no usable ${config.JWT_ALG} key has kid ${kid}`)
-  if (outcome === 'last-signing-key') throw new UsageError(`${kid} is the only key signing now: run keys:rotate first and wait until the new key signs`)
-  process.stdout.write(`retired ${kid}: instances stop accepting its tokens within KEY_REFRESH_INTERVAL (${config.KEY_REFRESH_INTERVAL} s)\n`)
+  if (outcome === 'last-signing-key') throw new UsageError(`${kid} is the key signing now: run keys:rotate first and wait until the new key signs`)
+  process.stdout.write(`retired ${kid}: instances stop accepting its tokens within two KEY_REFRESH_INTERVALs (${2 * config.KEY_REFRESH_INTERVAL} s: one to reload, one for the verify cache)\n`)
 })
