@@ -8,6 +8,7 @@ import { AccessTokenIssuer, ACCESS_TOKEN_TYP, checkClaims, type AccessTokenSetti
 import { KeyEncryption, resolveKeyEncryptionSecret } from '../src/security/key-encryption.js'
 import { createHmacKeyring, DatabaseKeyring, type Keyring } from '../src/security/keyring.js'
 import { PasswordHasher } from '../src/security/passwords.js'
+import { connectRevocationBroadcast } from '../src/security/revocation-broadcast.js'
 import { RevocationList } from '../src/security/revocation-list.js'
 
 /** Who made an authenticated request, from a verified access token. */
@@ -79,6 +80,11 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   const revocations = new RevocationList(fastify.db, config.ACCESS_TOKEN_TTL, config.REVOCATION_POLL_INTERVAL)
   await revocations.sync()
   revocations.start((error) => { fastify.log.error({ err: error }, 'revocation list sync failed') })
+  const stopBroadcast = fastify.redis === null
+    ? () => {}
+    : connectRevocationBroadcast(fastify.redis, `${config.REDIS_KEY_PREFIX}revocations`, revocations, (error) => {
+      fastify.log.warn({ err: { message: error instanceof Error ? error.message : 'unknown' } }, 'revocation broadcast unavailable')
+    })
 
   const keyTimer = setInterval(() => {
     keyring.reload().catch((error: unknown) => { fastify.log.error({ err: error }, 'signing key reload failed') })
@@ -87,6 +93,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onClose', async () => {
     clearInterval(keyTimer)
     revocations.stop()
+    stopBroadcast()
   })
 
   await fastify.register(fastifyJwt, {
@@ -176,4 +183,4 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['config', 'db', 'logging'] })
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['config', 'db', 'logging', 'rate-limit'] })

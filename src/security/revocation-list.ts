@@ -12,6 +12,7 @@ export class RevocationList {
   private readonly revoked = new Map<string, number>()
   private syncedUntil = 0
   private timer: NodeJS.Timeout | undefined
+  private broadcast: ((sessionIds: string[]) => void) | undefined
 
   constructor (
     private readonly db: Kysely<Database>,
@@ -23,9 +24,22 @@ export class RevocationList {
     return this.revoked.has(sessionId)
   }
 
+  /** Records revocations made by this instance, and tells the others when a broadcaster is set. */
   markRevoked (sessionIds: Iterable<string>): void {
+    const ids = [...sessionIds]
+    this.receive(ids)
+    if (ids.length > 0) this.broadcast?.(ids)
+  }
+
+  /** Records revocations another instance announced. */
+  receive (sessionIds: Iterable<string>): void {
     const now = Date.now()
     for (const id of sessionIds) this.revoked.set(id, now)
+  }
+
+  /** With Redis, revocations reach other instances at once; the database poll stays the safety net. */
+  setBroadcaster (broadcast: (sessionIds: string[]) => void): void {
+    this.broadcast = broadcast
   }
 
   /** Loads every revocation that may still matter; later calls fetch only what is new. */
