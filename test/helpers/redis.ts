@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -7,6 +7,16 @@ import type { Teardown } from './app.js'
 
 /** The machine's shared Redis; tests only ever touch keys under their own prefix. */
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Like the PostgreSQL suites: without TEST_REDIS_URL the Redis tests are skipped, saying why. */
+export const REDIS_SKIP: string | false = process.env.TEST_REDIS_URL === undefined
+  ? 'Redis suite skipped: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379)'
+  : false
+
+/** The outage tests run a redis-server of their own; skipped, saying why, without the binary. */
+export const REDIS_SERVER_SKIP: string | false = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+  ? false
+  : 'Redis outage suite skipped: no redis-server binary on PATH'
 
 /** A key prefix no other test run uses, removed (with everything under it) when the test ends. */
 export function redisPrefix (t: Teardown, url = SHARED_REDIS_URL): string {

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { buildTestAppFromConfig, testEnv } from '../helpers/app.js'
-import { redisPrefix, redisReady, SHARED_REDIS_URL } from '../helpers/redis.js'
+import { REDIS_SKIP, redisPrefix, redisReady, SHARED_REDIS_URL } from '../helpers/redis.js'
 import { registerUser, STRONG_PASSWORD, uniqueUsername } from '../helpers/users.js'
 
 const WRONG = 'definitely-not-the-right-password'
@@ -23,7 +23,7 @@ async function login (app: FastifyInstance, username: string, password: string, 
   return await app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress })
 }
 
-t.test('F1: two instances share the per-route and the global limits through Redis', async (t) => {
+t.test('F1: two instances share the per-route and the global limits through Redis', { skip: REDIS_SKIP }, async (t) => {
   const { a, b } = await twoInstances(t, { RATE_LIMIT_MAX: '4' })
   const statuses: number[] = []
   for (const app of [a, b, a, b, a, b]) statuses.push((await app.inject({ method: 'GET', url: '/rate-limited' })).statusCode)
@@ -33,7 +33,7 @@ t.test('F1: two instances share the per-route and the global limits through Redi
   t.same(notFound, [404, 404, 404, 404, 429], 'the global limit (and the 404 handler) is shared too')
 })
 
-t.test('D6: the account back-off and the address limit are shared by every instance', async (t) => {
+t.test('D6: the account back-off and the address limit are shared by every instance', { skip: REDIS_SKIP }, async (t) => {
   const { a, b } = await twoInstances(t, { LOGIN_IP_MAX_FAILURES: '3' })
   const user = await registerUser(a)
   const statuses: number[] = []
@@ -48,7 +48,7 @@ t.test('D6: the account back-off and the address limit are shared by every insta
   t.same(spray, [401, 401, 401, 429], 'per-address failures across usernames and instances')
 })
 
-t.test('D6: a success on one instance resets the account everywhere', async (t) => {
+t.test('D6: a success on one instance resets the account everywhere', { skip: REDIS_SKIP }, async (t) => {
   const { a, b } = await twoInstances(t)
   const user = await registerUser(a)
   for (let i = 0; i < 4; i++) t.equal((await login(a, user.username, WRONG)).statusCode, 401)
@@ -57,7 +57,7 @@ t.test('D6: a success on one instance resets the account everywhere', async (t) 
   t.equal((await login(b, user.username, WRONG)).statusCode, 429)
 })
 
-t.test('every counter lives under REDIS_KEY_PREFIX', async (t) => {
+t.test('every counter lives under REDIS_KEY_PREFIX', { skip: REDIS_SKIP }, async (t) => {
   const { a, b, prefix } = await twoInstances(t, { REGISTER_RATE_LIMIT_MAX: '2' })
   const register = async (app: FastifyInstance): Promise<number> =>
     (await app.inject({ method: 'POST', url: '/auth/register', payload: { username: uniqueUsername('reg'), password: STRONG_PASSWORD } })).statusCode
