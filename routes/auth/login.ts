@@ -37,7 +37,7 @@ export default async function loginRoute (fastify: FastifyInstance): Promise<voi
       operationId: 'login',
       tags: ['auth'],
       summary: 'Log in',
-      description: 'Exchanges a username and password for a short-lived access token (a JWT) and a single-use refresh token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401.',
+      description: 'Exchanges a username and password for a short-lived access token (a JWT) and a single-use refresh token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401. By default, after 5 consecutive failures for one username (existing or not, from any address) each further attempt must wait 1 s, 2 s, 4 s... up to 15 minutes, and 100 failures lock the username for an hour; too many failures from one client address (IPv6: one /64) across usernames are refused too. A refused attempt gets 429 with Retry-After and RateLimit-* headers; a successful login clears the username\'s count.',
       body: Type.Ref(CredentialsSchema),
       response: {
         200: Type.Ref(TokenResponseSchema, { description: 'Tokens for the new session' }),
