@@ -51,6 +51,9 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     uiConfig: {
       // The validator badge would send this document's URL to validator.swagger.io.
       validatorUrl: null,
+      // No top bar: its Swagger logo is an SVG with an inline <style> that the CSP (rightly)
+      // blocks before the plugin swaps the logo out; the rest of the UI needs no inline style.
+      layout: 'BaseLayout',
       persistAuthorization: true,
       deepLinking: true,
       displayRequestDuration: true,
