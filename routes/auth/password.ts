@@ -8,6 +8,7 @@ import { findUserById, setPasswordHash } from '../../src/repositories/users.js'
 import { ChangePasswordRequestSchema } from '../../src/schemas/account.js'
 import { problems } from '../../src/schemas/problem.js'
 import { checkPassword } from '../../src/security/password-policy.js'
+import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 
 export default async function passwordRoute (fastify: FastifyInstance): Promise<void> {
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/password', {
@@ -31,10 +32,18 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
       request.audit('password_change', 'failure', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: 'new password violates the policy' })
       throw validationFailed(violations.map((violation) => ({ ...violation, location: 'body' as const })), 'The new password does not meet the password policy.')
     }
+    // The current-password check is a password oracle for whoever holds a stolen access token:
+    // it shares the login throttle (D6), counted on the same account.
+    const attempt = await fastify.loginThrottle.begin(user.username, request.ip)
+    if (!attempt.allowed) {
+      request.audit('password_change', 'denied', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: `throttled (${attempt.reason})` })
+      throw loginThrottledProblem(attempt)
+    }
     if (!await fastify.passwords.verify(user.password_hash, currentPassword)) {
       request.audit('password_change', 'failure', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: 'wrong current password' })
       throw validationFailed([{ pointer: '/current_password', message: 'is not your current password', location: 'body' }], 'The current password is incorrect.')
     }
+    await attempt.succeeded()
     await setPasswordHash(fastify.db, user.id, await fastify.passwords.hash(newPassword))
     // Whoever else held a session (perhaps the reason for the change) is logged out too (C6).
     const ended = await revokeUserSessions(fastify.db, user.id, 'password_change')

@@ -66,3 +66,25 @@ t.test('a wrong current password or a weak new one changes nothing', async (t) =
   const anonymous = await app.inject({ method: 'POST', url: '/auth/password', payload: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD } })
   t.equal(anonymous.statusCode, 401, 'needs a bearer token')
 })
+
+t.test('D6: guessing the current password through /auth/password is throttled like a login', async (t) => {
+  const { app } = await buildTestApp(t, { LOGIN_FREE_FAILURES: '3' })
+  const user = await registerAndLogin(app, 'guessed')
+  const attempt = async (currentPassword: string): Promise<number> => (await app.inject({
+    method: 'POST',
+    url: '/auth/password',
+    headers: bearer(user.tokens.access_token),
+    payload: { current_password: currentPassword, new_password: 'another-long-passphrase-91' }
+  })).statusCode
+  for (let i = 0; i < 3; i++) t.equal(await attempt(`wrong-guess-number-${i}`), 400, `free failure ${i + 1}`)
+  const throttled = await app.inject({
+    method: 'POST',
+    url: '/auth/password',
+    headers: bearer(user.tokens.access_token),
+    payload: { current_password: STRONG_PASSWORD, new_password: 'another-long-passphrase-91' }
+  })
+  t.equal(throttled.statusCode, 429, 'even the right password waits out the back-off')
+  t.ok(Number(throttled.headers['retry-after']) >= 1, 'with Retry-After')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/login', payload: { username: user.username, password: STRONG_PASSWORD } })).statusCode, 429, 'the account shares one counter with login')
+  t.equal(json(throttled).status, 429)
+})
