@@ -16,7 +16,7 @@ export default async function registerRoute (fastify: FastifyInstance): Promise<
       operationId: 'register',
       tags: ['auth'],
       summary: 'Create an account',
-      description: 'Creates a user with the role `user`. The password must be at least PASSWORD_MIN_LENGTH (default 15) and at most 128 characters, any Unicode, not a common or breached password and not containing the username (NIST SP 800-63B-4). Answers 403 when registration is closed. Limited per client address (IPv6: per /64) to REGISTER_RATE_LIMIT_MAX (default 20) requests an hour; past it, 429 with Retry-After.',
+      description: 'Creates a user with the role `user`. The password must be at least PASSWORD_MIN_LENGTH (default 15) and at most 128 characters, any Unicode, not a common or breached password and not containing the username (NIST SP 800-63B-4). Answers 403 when registration is closed. Limited per client address (IPv6: per /64) to REGISTER_RATE_LIMIT_MAX (default 500) requests an hour; past it, 429 with Retry-After.',
       body: Type.Ref(CredentialsSchema),
       response: {
         201: Type.Ref(UserSchema, { description: 'The new account' }),
