@@ -18,7 +18,7 @@ export default async function createNoteRoute (fastify: FastifyInstance): Promis
       response: {
         201: Type.Ref(NoteSchema, {
           description: 'The new note',
-          headers: { Location: { type: 'string', description: 'The new note\'s URL, /notes/{id}', example: '/notes/5f0c6a2e-8d3b-4c1e-9a57-2b1f0e6d4c3a' } }
+          headers: { Location: { type: 'string', format: 'uri-reference', maxLength: 64, description: 'The new note\'s URL, /notes/{id}', example: '/notes/5f0c6a2e-8d3b-4c1e-9a57-2b1f0e6d4c3a' } }
         }),
         ...problems(400, 413, 415, 429, 503)
       }

@@ -9,7 +9,7 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { STRONG_PASSWORD, uniqueUsername } from '../helpers/users.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const SKIP = existsSync(CHROMIUM) ? false : `Swagger UI browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`
 /** Generous: two cores shared by many processes make a cold Chromium slow. */

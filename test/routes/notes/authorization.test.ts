@@ -3,6 +3,7 @@ import t from 'tap'
 import { buildTestApp, json } from '../../helpers/app.js'
 import { onEachDatabase } from '../../helpers/databases.js'
 import { bearer, registerAndLogin } from '../../helpers/users.js'
+import { encodeCursor } from '../../../src/lib/cursor.js'
 import { createNote, listAll, type NoteBody } from './_notes.js'
 
 /** A problem body without the fields that differ per request. */
@@ -35,6 +36,11 @@ onEachDatabase(t, 'E1: another user\'s note answers 404 on every method, never s
 
   const seenByMallory = await listAll(app, mallory.tokens.access_token, 100)
   t.same(seenByMallory.map((note) => note.id), [own.id], 'Mallory\'s list holds only her own note')
+  // A cursor hand-made from Alice's note only positions within Mallory's own notes.
+  const forged = encodeCursor({ createdAt: new Date(Date.now() + 60_000).toISOString(), id: secret.id })
+  const forgedPage = await app.inject({ method: 'GET', url: `/notes?cursor=${forged}`, headers: attacker })
+  t.equal(forgedPage.statusCode, 200)
+  t.same(json<{ items: NoteBody[] }>(forgedPage).items.map((note) => note.id), [own.id], 'a forged cursor never reaches another user\'s notes')
 
   const after = await app.inject({ method: 'GET', url: `/notes/${secret.id}`, headers: bearer(alice.tokens.access_token) })
   t.equal(after.statusCode, 200, 'the note still exists for its owner')
