@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createNote } from '../../src/repositories/notes.js'
+import { invalidToken } from '../../src/lib/problems.js'
+import { createNote, NoteOwnerMissingError } from '../../src/repositories/notes.js'
 import { CreateNoteRequestSchema, NoteSchema } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { ownerOf } from './_owner.js'
@@ -24,7 +25,14 @@ export default async function createNoteRoute (fastify: FastifyInstance): Promis
       }
     }
   }, async (request, reply) => {
-    const note = await createNote(fastify.db, ownerOf(request), request.body)
+    let note
+    try {
+      note = await createNote(fastify.db, ownerOf(request), request.body)
+    } catch (error) {
+      // A token outliving its (deleted) account: that token is no longer valid, not a 500.
+      if (error instanceof NoteOwnerMissingError) throw invalidToken()
+      throw error
+    }
     return await reply.code(201).header('location', `/notes/${note.id}`).send(note)
   })
 }

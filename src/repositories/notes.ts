@@ -8,6 +8,19 @@ export type NoteRecord = Omit<NoteRow, 'owner_id'>
 
 const NOTE_COLUMNS = ['id', 'title', 'body', 'created_at', 'updated_at'] as const
 
+/** The owner no longer exists (deleted while its access token still lives). */
+export class NoteOwnerMissingError extends Error {
+  constructor () {
+    super('note owner missing')
+    this.name = 'NoteOwnerMissingError'
+  }
+}
+
+function isForeignKeyViolation (error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503'
+}
+
 export interface NewNote {
   title: string
   body: string
@@ -29,7 +42,12 @@ export interface NoteListing {
 export async function createNote (db: Kysely<Database>, ownerId: string, input: NewNote): Promise<NoteRecord> {
   const now = new Date().toISOString()
   const note: NoteRecord = { id: randomUUID(), title: input.title, body: input.body, created_at: now, updated_at: now }
-  await db.insertInto('notes').values({ ...note, owner_id: ownerId }).execute()
+  try {
+    await db.insertInto('notes').values({ ...note, owner_id: ownerId }).execute()
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw new NoteOwnerMissingError()
+    throw error
+  }
   return note
 }
 

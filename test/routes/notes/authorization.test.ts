@@ -79,3 +79,13 @@ t.test('B1: every notes operation needs a bearer token', async (t) => {
     t.equal(bad.statusCode, 401, `${call.method} with a bad token is 401`)
   }
 })
+
+onEachDatabase(t, 'a token whose account was deleted cannot create notes: 401, not 500', async (t, databaseUrl) => {
+  const { app } = await buildTestApp(t, { DATABASE_URL: databaseUrl })
+  const ghost = await registerAndLogin(app, 'ghost')
+  await app.db.deleteFrom('users').where('id', '=', ghost.id).execute()
+  const response = await app.inject({ method: 'POST', url: '/notes', headers: bearer(ghost.tokens.access_token), payload: { title: 't', body: '' } })
+  t.equal(response.statusCode, 401)
+  t.match(response.headers['www-authenticate'], /error="invalid_token"/)
+  t.equal((await app.db.selectFrom('notes').select('id').execute()).length, 0, 'no orphan note')
+})
