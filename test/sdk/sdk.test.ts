@@ -118,3 +118,26 @@ t.test('the generated SDK drives the real server: register, login, me, notes CRU
     t.equal(after.status, 401, 'after logout the access token stops working at once')
   }
 })
+
+t.test('the SDK: a token source of your own, an explicit Authorization header wins, non-problem errors still throw', async (t) => {
+  const baseUrl = await startServer(t)
+  const anonymous = createSecureApiClient({ baseUrl: `${baseUrl}/` })
+  const username = uniqueUsername('sdk')
+  unwrap(await anonymous.POST('/auth/register', { body: { username, password: STRONG_PASSWORD } }))
+  const tokens = unwrap(await anonymous.POST('/auth/login', { body: { username, password: STRONG_PASSWORD } }))
+
+  let reads = 0
+  const api = createSecureApiClient({ baseUrl, accessToken: async () => { reads++; return tokens.access_token } })
+  t.equal(unwrap(await api.GET('/auth/me')).username, username, 'the token source is asked for every request')
+  t.equal(reads, 1)
+
+  const overridden = await problemOf(api.GET('/auth/me', { headers: { authorization: 'Bearer not-a-token' } }))
+  t.equal(overridden.status, 401, 'a per-call Authorization header is not replaced by the middleware')
+
+  // A body that is not a problem document (here: a proxy's HTML) still becomes an ApiProblemError.
+  const proxy = createSecureApiClient({ baseUrl, fetch: async () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }) })
+  const error = await problemOf(proxy.GET('/protected'))
+  t.equal(error.status, 502)
+  t.equal(error.problem.title, 'Bad Gateway')
+  t.match(error.message, /^502 Bad Gateway/)
+})
