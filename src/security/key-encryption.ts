@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 /** Where a development start keeps its generated secret (mode 0600); production must set KEY_ENCRYPTION_SECRET. */
@@ -49,7 +49,14 @@ export class KeyEncryption {
 /** The configured secret, or (development only) one generated once into a file only we can read. */
 export function resolveKeyEncryptionSecret (configured: string | undefined, devFile = DEV_SECRET_FILE): string {
   if (configured !== undefined) return configured
-  if (existsSync(devFile)) return readFileSync(devFile, 'utf8').trim()
+  if (existsSync(devFile)) {
+    // Like ssh with its keys: a secret others can read protects nothing, so refuse it.
+    if ((statSync(devFile).mode & 0o077) !== 0) throw new Error(`${devFile}: readable by other users; run chmod 600 on it`)
+    const stored = readFileSync(devFile, 'utf8').trim()
+    // An empty or truncated file (an interrupted first start) would derive a guessable key.
+    if (Buffer.byteLength(stored) < 32) throw new Error(`${devFile}: holds no usable secret (under 32 bytes); delete it only if no signing key was stored with it`)
+    return stored
+  }
   mkdirSync(dirname(devFile), { recursive: true })
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(devFile, `${secret}\n`, { mode: 0o600, flag: 'wx' })

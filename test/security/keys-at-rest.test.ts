@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildTestApp, tempDir, testEnv } from '../helpers/app.js'
@@ -50,6 +50,12 @@ t.test('keys at rest: the development secret file is created once, mode 0600, an
   t.equal(resolveKeyEncryptionSecret('configured-secret-value-of-32-bytes!', file), 'configured-secret-value-of-32-bytes!', 'a configured secret wins')
   const other = join(dir, 'other-secret')
   t.not(resolveKeyEncryptionSecret(undefined, other), secret, 'each file its own random secret')
+
+  chmodSync(file, 0o644)
+  t.throws(() => resolveKeyEncryptionSecret(undefined, file), /readable by other users/, 'a secret file others can read is refused')
+  const empty = join(dir, 'empty-secret')
+  writeFileSync(empty, '\n', { mode: 0o600 })
+  t.throws(() => resolveKeyEncryptionSecret(undefined, empty), /no usable secret/, 'an empty secret file is refused, never used as a key')
 })
 
 t.test('keys at rest: a development start with no KEY_ENCRYPTION_SECRET keeps tokens valid across restarts', async (t) => {
