@@ -56,7 +56,8 @@ async function loggingPlugin (fastify: FastifyInstance): Promise<void> {
         at: new Date().toISOString(),
         ip: this.ip,
         request_id: this.id,
-        user_agent: this.headers['user-agent'] ?? null,
+        // Bounded: a 16 KB User-Agent must not be copied into every audit line.
+        user_agent: this.headers['user-agent']?.slice(0, 256) ?? null,
         ...fields
       }
     }, `audit ${event} ${outcome}`)

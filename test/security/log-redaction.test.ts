@@ -113,4 +113,7 @@ t.test('H4: user-supplied strings stay inside JSON-escaped fields; every log lin
   }
   const failure = audits(testApp.logs, 'login').find((entry) => entry.outcome === 'failure')
   t.equal(failure?.user_agent, agent, 'the header is kept verbatim, inside its field')
+  await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'valid.name', password: 'whatever-password-1' }, headers: { 'user-agent': 'u'.repeat(10_000) } })
+  const long = audits(testApp.logs, 'login').at(-1)
+  t.equal(String(long?.user_agent).length, 256, 'a huge User-Agent is cut in the audit line')
 })
