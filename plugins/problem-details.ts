@@ -27,15 +27,22 @@ const STATUS_PROBLEMS: Record<number, { slug: string, title: string, detail: str
 
 interface ValidationEntry { instancePath?: string, params?: Record<string, unknown>, message?: string }
 
+/** Bounds on what a problem echoes, as documented in the Problem schema: a client's property names can be any length. */
+const MAX_POINTER = 512
+const MAX_MESSAGE = 512
+const MAX_ERRORS = 50
+const MAX_INSTANCE = 2048
+
 function pointerOf (entry: ValidationEntry): string {
   const base = entry.instancePath ?? ''
   const extra = entry.params?.missingProperty ?? entry.params?.additionalProperty
-  return typeof extra === 'string' ? `${base}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : base === '' ? '/' : base
+  const pointer = typeof extra === 'string' ? `${base}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : base === '' ? '/' : base
+  return pointer.slice(0, MAX_POINTER)
 }
 
 function messageOf (entry: ValidationEntry): string {
   if (typeof entry.params?.additionalProperty === 'string') return 'is not an allowed property'
-  return entry.message ?? 'is invalid'
+  return (entry.message ?? 'is invalid').slice(0, MAX_MESSAGE)
 }
 
 /** Maps any error to a problem; unknown errors become a 500 with no detail of what failed. */
@@ -45,7 +52,7 @@ export function toProblem (error: unknown): HttpProblem {
   const fastifyError = error as Partial<FastifyError> & { validation?: ValidationEntry[], validationContext?: string }
   if (Array.isArray(fastifyError.validation)) {
     const location = LOCATIONS[fastifyError.validationContext ?? 'body'] ?? 'body'
-    return validationFailed(fastifyError.validation.map((entry) => ({ pointer: pointerOf(entry), message: messageOf(entry), location })))
+    return validationFailed(fastifyError.validation.slice(0, MAX_ERRORS).map((entry) => ({ pointer: pointerOf(entry), message: messageOf(entry), location })))
   }
   if (isDependencyUnavailable(error)) return serviceUnavailable()
   const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
@@ -62,7 +69,7 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
     title: problem.title,
     status: problem.status,
     detail: problem.detail,
-    instance: request.url.split('?')[0] ?? '/',
+    instance: (request.url.split('?')[0] ?? '/').slice(0, MAX_INSTANCE),
     request_id: request.id,
     ...(problem.errors === undefined ? {} : { errors: problem.errors })
   })

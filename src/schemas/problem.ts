@@ -1,17 +1,17 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 
 export const ProblemSchema = Type.Object({
-  type: Type.String({ description: 'A URI naming the kind of problem', examples: ['urn:secure-api:problem:validation-error'] }),
-  title: Type.String({ description: 'Short summary of the kind of problem' }),
-  status: Type.Integer({ minimum: 400, maximum: 599, description: 'The HTTP status code' }),
-  detail: Type.String({ description: 'What went wrong with this request' }),
-  instance: Type.String({ description: 'The path of the request that failed' }),
-  request_id: Type.String({ description: 'The X-Request-Id of the request, for support' }),
+  type: Type.String({ maxLength: 256, description: 'A URI naming the kind of problem', examples: ['urn:secure-api:problem:validation-error'] }),
+  title: Type.String({ maxLength: 256, description: 'Short summary of the kind of problem' }),
+  status: Type.Integer({ format: 'int32', minimum: 400, maximum: 599, description: 'The HTTP status code' }),
+  detail: Type.String({ maxLength: 1024, description: 'What went wrong with this request' }),
+  instance: Type.String({ maxLength: 2048, description: 'The path of the request that failed (cut at 2048 characters)' }),
+  request_id: Type.String({ maxLength: 128, description: 'The X-Request-Id of the request, for support' }),
   errors: Type.Optional(Type.Array(Type.Object({
-    pointer: Type.String({ description: 'JSON pointer to the offending value, e.g. /password' }),
-    message: Type.String(),
+    pointer: Type.String({ maxLength: 512, description: 'JSON pointer to the offending value, e.g. /password (cut at 512 characters)' }),
+    message: Type.String({ maxLength: 512 }),
     location: Type.Optional(Type.Union([Type.Literal('body'), Type.Literal('query'), Type.Literal('path'), Type.Literal('header')]))
-  }, { additionalProperties: false }), { description: 'Validation failures, one per offending value' }))
+  }, { additionalProperties: false }), { maxItems: 50, description: 'Validation failures, one per offending value (the first 50)' }))
 }, { $id: 'Problem', title: 'Problem', description: 'An RFC 9457 problem document', additionalProperties: false })
 
 /** A documented problem response for one status, sent as application/problem+json. */
