@@ -175,7 +175,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     // After hooks already attached (the rate limiter's), so floods of bad tokens are counted too.
     route.onRequest = [...existing, ...guards]
     if (schema !== undefined) {
-      schema.security = [{ bearerAuth: [] }]
+      // OAS 3.1 lets a non-OAuth requirement list role names: admin operations say which role they need.
+      schema.security = [{ bearerAuth: requirement === 'admin' ? ['admin'] : [] }]
       schema.response ??= {}
       schema.response[401] ??= problem('Missing, invalid, expired or revoked access token')
       if (requirement === 'admin') schema.response[403] ??= problem('The caller lacks the admin role')
