@@ -51,7 +51,9 @@ function deepNesting (depth: number, open: string, close: string): string {
 const rawBodies = fc.constantFrom(
   '', '{', 'null', '[]', '"x"', '1e999', '-1e999', '{"a":1}{"a":2}', '\uFEFF{}', '{"__proto__":{"admin":true}}',
   '{"constructor":{"prototype":{"admin":true}}}', '{"title":"x","title":"y"}', deepNesting(5000, '[', ']'), deepNesting(2000, '{"a":', '}'),
-  JSON.stringify({ x: 'y'.repeat(70_000) }), 'title=x&body=y', '<xml/>', '\u0000\u0001\u0002'
+  JSON.stringify({ x: 'y'.repeat(70_000) }), 'title=x&body=y', '<xml/>', '\u0000\u0001\u0002',
+  // Echo amplification: a huge property name, and hundreds of validation errors at once.
+  JSON.stringify({ ['k'.repeat(20_000)]: 1 }), JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`extra${index}`, index])))
 )
 
 /** Values shaped by the operation's declared body schema, most of them valid, some not. */
@@ -84,24 +86,27 @@ function bodyFromSchema (schema: Schema | undefined, components: Record<string, 
   }
 }
 
-const contentTypes = fc.constantFrom<string | undefined>(
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=latin1', 'application/json;', 'application/problem+json',
+// Mostly JSON, so hostile bodies get past the content-type check and reach validation and handlers.
+const contentTypes = fc.oneof({ weight: 3, arbitrary: fc.constant<string | undefined>('application/json') }, { weight: 2, arbitrary: fc.constantFrom<string | undefined>(
+  'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=latin1', 'application/json;', 'application/problem+json',
   'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'application/json, text/plain', undefined
-)
+) })
 
 // ---------- invariants ----------
 
-function compileResponseValidators (document: Document): (path: string, method: string, status: number) => ValidateFunction | undefined | null {
+/** Ajv validators for documented responses: undefined when the status is not documented, null when it has no JSON body. */
+function compileResponseValidators (document: Document): (path: string, method: string, status: number, media?: string) => ValidateFunction | undefined | null {
   const ajv = new Ajv({ strict: false, allErrors: true })
   addFormats.default(ajv)
   ajv.addSchema({ $id: 'openapi.json', components: document.components })
   const cache = new Map<string, ValidateFunction | null>()
-  return (path, method, status) => {
-    const key = `${method} ${path} ${status}`
+  return (path, method, status, media = 'application/json') => {
+    const key = `${method} ${path} ${status} ${media}`
     if (cache.has(key)) return cache.get(key)
-    const response = document.paths[path]?.[method]?.responses?.[String(status)]
+    // media 'Problem' asks for the Problem component itself, whatever the operation documents.
+    const response = media === 'Problem' ? { content: { Problem: { schema: { $ref: '#/components/schemas/Problem' } } } } : document.paths[path]?.[method]?.responses?.[String(status)]
     if (response === undefined) return undefined
-    const schema = response.content?.['application/json']?.schema
+    const schema = response.content?.[media]?.schema
     const validate = schema === undefined ? null : ajv.compile(JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"openapi.json#/components/')) as Schema)
     cache.set(key, validate)
     return validate
@@ -128,6 +133,11 @@ function check (context: Context, path: string, method: string, request: InjectO
     if (!type.startsWith('application/problem+json')) throw new Error(`${where}: an error that is not problem+json (${type}): ${response.body.slice(0, 300)}`)
     const body = json(response)
     if (body.status !== response.statusCode) throw new Error(`${where}: problem status ${String(body.status)}`)
+    // The documented error schema (or the Problem component for an undocumented status) holds too.
+    const validateProblem = context.validator(path, method, response.statusCode, 'application/problem+json') ?? context.validator('*', '*', response.statusCode, 'Problem')
+    if (validateProblem !== null && validateProblem !== undefined && validateProblem(body) !== true) {
+      throw new Error(`${where}: the problem does not match its schema: ${JSON.stringify(validateProblem.errors).slice(0, 400)}`)
+    }
     if (/fast[-_]?jwt|FST_ERR|node_modules|\bat [\w.<>]+ \(|SQLITE|syntax error|stack/i.test(response.body)) throw new Error(`${where}: library or code text: ${response.body.slice(0, 300)}`)
     return
   }
@@ -167,6 +177,7 @@ t.test('fuzz: every operation of the OpenAPI document keeps its invariants', asy
   t.throws(() => { check(probe, '/health/', 'get', {}, fake(500, 'application/problem+json', '{"status":500}')) }, /a 5xx/, 'the 5xx invariant can fail')
   t.throws(() => { check(probe, '/protected', 'get', {}, fake(401, 'application/json', '{"status":401}')) }, /not problem\+json/, 'the problem+json invariant can fail')
   t.throws(() => { check(probe, '/protected', 'get', {}, fake(200, 'application/json', '{"message":"hi"}')) }, /does not match its schema/, 'the schema invariant can fail')
+  t.throws(() => { check(probe, '/protected', 'get', {}, fake(401, 'application/problem+json', '{"status":401,"type":"x"}')) }, /problem does not match/, 'the problem schema invariant can fail')
 
   let member = await registerUser(app)
   let admin = await registerUser(app)
