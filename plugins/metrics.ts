@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { missingCredentials, notFound } from '../src/lib/problems.js'
+import { invalidToken, missingCredentials, notFound } from '../src/lib/problems.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,7 +44,8 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (!open) {
       if (token === undefined) throw notFound()
-      if (!bearerMatches(request, token)) throw missingCredentials()
+      // RFC 6750 §3.1: a presented but wrong token is invalid_token; none at all has no error.
+      if (!bearerMatches(request, token)) throw request.headers.authorization === undefined ? missingCredentials() : invalidToken()
     }
     return await reply.type(registry.contentType).send(await registry.metrics())
   })
