@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
+import type { Config } from '../../../src/config.js'
 import { invalidToken, REALM } from '../../../src/lib/problems.js'
 import type { SigningMaterial } from '../../../src/security/keyring.js'
 import { buildTestApp, json } from '../../helpers/app.js'
@@ -20,6 +21,7 @@ export const LIBRARY_TEXT = /fast[-_ ]?jwt|FST_JWT|FAST_JWT|Authorization token|
 
 export interface TokenLab {
   app: FastifyInstance
+  config: Config
   alg: Algorithm
   user: RegisteredUser
   tokens: Tokens
@@ -56,6 +58,7 @@ export async function tokenLab (t: Test, alg: Algorithm, overrides: Record<strin
   const realSigner = signerFor(alg, realKey.key)
   const lab: TokenLab = {
     app,
+    config: built.config,
     alg,
     user,
     tokens: user.tokens,
