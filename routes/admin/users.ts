@@ -7,7 +7,7 @@ import { conflict, notFound, validationFailed } from '../../src/lib/problems.js'
 import { revokeUserSessions } from '../../src/repositories/sessions.js'
 import { findUserById, listUsersPage, parseRoles, updateUser, type Role } from '../../src/repositories/users.js'
 import { AdminUserPageSchema, AdminUserUpdateSchema } from '../../src/schemas/admin.js'
-import { PageQuery, Uuid } from '../../src/schemas/common.js'
+import { DEFAULT_PAGE_LIMIT, PageQuery, Uuid } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
 import { AdminUserSchema } from '../../src/schemas/users.js'
 
@@ -60,7 +60,7 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     if (cursor !== undefined && after === undefined) {
       throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     }
-    const { rows, hasMore } = await listUsersPage(fastify.db, limit, after)
+    const { rows, hasMore } = await listUsersPage(fastify.db, limit ?? DEFAULT_PAGE_LIMIT, after)
     const last = rows.at(-1)
     return {
       items: rows.map(toAdminUser),

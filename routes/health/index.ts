@@ -26,7 +26,8 @@ const CheckStatusSchema = Type.Union([Type.Literal('ok'), Type.Literal('down')])
 
 export default async function healthRoutes (fastify: FastifyInstance): Promise<void> {
   const typed = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  typed.get('/', {
+  // '' rather than '/': the route is /health, with no /health/ twin in the document.
+  typed.get('', {
     config: { rateLimit: false },
     schema: {
       operationId: 'getHealth',

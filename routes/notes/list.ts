@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox'
 import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
 import { validationFailed } from '../../src/lib/problems.js'
 import { listNotes } from '../../src/repositories/notes.js'
-import { NotePageQuery, NotePageSchema } from '../../src/schemas/notes.js'
+import { DEFAULT_PAGE_LIMIT, PageQuery } from '../../src/schemas/common.js'
+import { NotePageSchema } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { ownerOf } from './_owner.js'
 
@@ -17,7 +18,7 @@ export default async function listNotesRoute (fastify: FastifyInstance): Promise
       tags: ['notes'],
       summary: 'List your notes',
       description: 'Your own notes, newest first, `limit` per page (1..100, default 20). Pass the `next_cursor` of a page as `cursor` to get the next one; it is `null` on the last page. Notes added meanwhile never make a page skip or repeat an item.',
-      querystring: NotePageQuery,
+      querystring: PageQuery,
       response: { 200: Type.Ref(NotePageSchema, { description: 'A page of your notes' }), ...problems(400, 429, 503) }
     }
   }, async (request) => {
@@ -27,7 +28,7 @@ export default async function listNotesRoute (fastify: FastifyInstance): Promise
       throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API issued', location: 'query' }], 'The cursor is not valid; start again without one.')
     }
     // Ajv has applied the default already; the fallback only satisfies the type.
-    const page = await listNotes(fastify.db, ownerOf(request), limit ?? 20, after)
+    const page = await listNotes(fastify.db, ownerOf(request), limit ?? DEFAULT_PAGE_LIMIT, after)
     return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
   })
 }

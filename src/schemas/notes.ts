@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { PageQuery, Timestamp, Uuid } from './common.js'
+import { Timestamp, Uuid } from './common.js'
 
 export const NOTE_TITLE_MAX_LENGTH = 200
 export const NOTE_BODY_MAX_LENGTH = 10_000
@@ -43,15 +43,6 @@ export const NotePageSchema = Type.Object({
   items: Type.Array(Type.Ref(NoteSchema)),
   next_cursor: Type.Union([Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' }), Type.Null()], { description: 'Pass as ?cursor= for the next page; null on the last page' })
 }, { $id: 'NotePage', title: 'NotePage', description: 'A page of your notes, newest first', additionalProperties: false })
-
-/**
- * PageQuery with `limit` optional: Ajv still fills in the default of 20, but the OpenAPI
- * document (and so the generated SDK) no longer marks it required. The cursor is base64url.
- */
-export const NotePageQuery = Type.Object({
-  limit: Type.Optional(PageQuery.properties.limit),
-  cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from a previous page\'s next_cursor' }))
-}, { additionalProperties: false })
 
 export const NoteIdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
