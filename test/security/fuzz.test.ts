@@ -15,7 +15,7 @@ import { registerUser, STRONG_PASSWORD, type Tokens } from '../helpers/users.js'
  * Replay a failure with FUZZ_SEED=<seed> (and FUZZ_RUNS to go deeper).
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129)
-const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 100)
+const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 200)
 const TIME_LIMIT_PER_OPERATION_MS = 2500
 
 type Schema = Record<string, unknown>
@@ -23,7 +23,7 @@ interface Parameter { name: string, in: 'path' | 'query' | 'header', schema?: Sc
 interface Operation {
   parameters?: Parameter[]
   requestBody?: { content?: Record<string, { schema?: Schema }> }
-  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }>, headers?: Record<string, unknown> }>
   security?: Array<Record<string, string[]>>
 }
 interface Document { paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, Schema> } }
@@ -128,6 +128,10 @@ function check (context: Context, path: string, method: string, request: InjectO
   context.statuses.set(`${method.toUpperCase()} ${path}`, seen)
   if (response.statusCode >= 500) throw new Error(`${where}: a 5xx: ${response.body.slice(0, 300)}`)
   if (context.document.paths[path]?.[method]?.responses?.[String(response.statusCode)] === undefined) context.undocumented.add(`${method.toUpperCase()} ${path} ${response.statusCode}`)
+  // Every header the document promises on this response (RateLimit-*, Retry-After, Location) is sent.
+  for (const name of Object.keys(context.document.paths[path]?.[method]?.responses?.[String(response.statusCode)]?.headers ?? {})) {
+    if (response.headers[name.toLowerCase()] === undefined) throw new Error(`${where}: the documented ${name} header is missing`)
+  }
   const type = String(response.headers['content-type'] ?? '')
   if (response.statusCode >= 400) {
     if (!type.startsWith('application/problem+json')) throw new Error(`${where}: an error that is not problem+json (${type}): ${response.body.slice(0, 300)}`)
@@ -172,12 +176,14 @@ t.test('fuzz: every operation of the OpenAPI document keeps its invariants', asy
   const context: Context = { document, validator: compileResponseValidators(document), undocumented: new Set(), statuses: new Map() }
 
   // The invariants can fail: a 5xx, a non-problem error and a body off its schema are all caught.
-  const fake = (statusCode: number, contentType: string, body: string): LightMyRequestResponse => ({ statusCode, headers: { 'content-type': contentType }, body } as unknown as LightMyRequestResponse)
+  const limits = { 'ratelimit-limit': '1', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' }
+  const fake = (statusCode: number, contentType: string, body: string, headers: Record<string, string> = limits): LightMyRequestResponse => ({ statusCode, headers: { ...headers, 'content-type': contentType }, body } as unknown as LightMyRequestResponse)
   const probe: Context = { ...context, undocumented: new Set(), statuses: new Map() }
   t.throws(() => { check(probe, '/health/', 'get', {}, fake(500, 'application/problem+json', '{"status":500}')) }, /a 5xx/, 'the 5xx invariant can fail')
   t.throws(() => { check(probe, '/protected', 'get', {}, fake(401, 'application/json', '{"status":401}')) }, /not problem\+json/, 'the problem+json invariant can fail')
   t.throws(() => { check(probe, '/protected', 'get', {}, fake(200, 'application/json', '{"message":"hi"}')) }, /does not match its schema/, 'the schema invariant can fail')
   t.throws(() => { check(probe, '/protected', 'get', {}, fake(401, 'application/problem+json', '{"status":401,"type":"x"}')) }, /problem does not match/, 'the problem schema invariant can fail')
+  t.throws(() => { check(probe, '/protected', 'get', {}, fake(200, 'application/json', '{}', {})) }, /documented RateLimit-Limit header is missing/, 'the documented-headers invariant can fail')
 
   let member = await registerUser(app)
   let admin = await registerUser(app)
