@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { accessSync, constants, statSync } from 'node:fs'
 import { isIP } from 'node:net'
 
 /**
@@ -86,6 +87,15 @@ function isAddressOrCidr (entry: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
+function isReadableFile (path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
 /** Rules that span several variables, or that production tightens. */
 function crossChecks (config: Config): string[] {
   const problems: string[] = []
@@ -104,6 +114,11 @@ function crossChecks (config: Config): string[] {
   }
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE / TLS_KEY_FILE: set both or neither')
+  }
+  // Named here, at start, rather than as a bare ENOENT from deep inside buildApp (G4).
+  for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+    const file = config[name]
+    if (file !== undefined && !isReadableFile(file)) problems.push(`${name}: "${file}" is not a readable file`)
   }
   for (const origin of splitList(config.CORS_ORIGINS)) {
     if (origin === '*' || origin === 'null') problems.push(`CORS_ORIGINS: "${origin}" is not allowed; list exact origins such as https://app.example.com`)

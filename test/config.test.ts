@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { tempDir } from './helpers/app.js'
 
 const SECRET = 'k'.repeat(32)
 
@@ -116,10 +119,17 @@ t.test('G4: production refuses debug output and long-lived access tokens', async
   t.match(refusal({ ...production, ACCESS_TOKEN_TTL: '7200' }), /ACCESS_TOKEN_TTL/)
 })
 
-t.test('G2: a TLS certificate without its key (or the reverse) is refused', async (t) => {
-  t.match(refusal({ TLS_CERT_FILE: '/tmp/cert.pem' }), /TLS_CERT_FILE \/ TLS_KEY_FILE: set both or neither/)
-  t.match(refusal({ TLS_KEY_FILE: '/tmp/key.pem' }), /set both or neither/)
-  t.equal(refusal({ TLS_CERT_FILE: '/tmp/cert.pem', TLS_KEY_FILE: '/tmp/key.pem' }), '')
+t.test('G2/G4: a TLS certificate without its key (or the reverse), or a missing file, is refused', async (t) => {
+  const dir = tempDir(t)
+  const cert = join(dir, 'cert.pem')
+  const key = join(dir, 'key.pem')
+  writeFileSync(cert, 'certificate')
+  writeFileSync(key, 'key', { mode: 0o600 })
+  t.match(refusal({ TLS_CERT_FILE: cert }), /TLS_CERT_FILE \/ TLS_KEY_FILE: set both or neither/)
+  t.match(refusal({ TLS_KEY_FILE: key }), /set both or neither/)
+  t.equal(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key }), '')
+  t.match(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: join(dir, 'missing.pem') }), /TLS_KEY_FILE: ".*missing\.pem" is not a readable file/)
+  t.match(refusal({ TLS_CERT_FILE: dir, TLS_KEY_FILE: key }), /TLS_CERT_FILE: .* is not a readable file/, 'a directory is not a certificate')
 })
 
 t.test('C5: the idle refresh limit cannot exceed the absolute one', async (t) => {
