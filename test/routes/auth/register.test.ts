@@ -153,4 +153,8 @@ t.test('D3: a 1 MB password is refused fast with 413, before any hashing', async
   const long = await register(app, uniqueUsername(), 'y'.repeat(60_000))
   t.equal(long.statusCode, 400)
   t.ok(performance.now() - started2 < 1000)
+  // Login too: 400 from the schema (not 401 from a verify), so no argon2 work was spent on it.
+  const loginTooLong = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: uniqueUsername(), password: 'z'.repeat(129) } })
+  t.equal(loginTooLong.statusCode, 400)
+  t.same(passwordErrors(loginTooLong).length, 1, 'the error points at /password')
 })
