@@ -94,7 +94,7 @@ const BARE_HEADERS: Record<string, string> = {
  */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = error.code === 'FST_ERR_BAD_URL'
-    ? new HttpProblem({ status: 400, slug: 'bad-request', title: 'Bad Request', detail: 'The request URL is not valid.' })
+    ? new HttpProblem({ status: 400, slug: 'invalid-url', title: 'Bad Request', detail: 'The request URL is not valid.' })
     : toProblem(error)
   reply.headers({ ...BARE_HEADERS, 'x-request-id': request.id })
   sendProblem(request, reply, problem)
