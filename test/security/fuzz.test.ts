@@ -43,6 +43,15 @@ const anyJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('value'), { maxLength: 5 }), fc.dictionary(fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'id', 'roles', 'owner', 'user_id', 'created_at', 'password_hash')), tie('value'), { maxKeys: 5 }))
 })).value
 
+/** Percent-encodes for a URL; a lone surrogate becomes its raw (invalid) UTF-8 bytes, itself a hostile value. */
+function encode (value: string): string {
+  try {
+    return encodeURIComponent(value)
+  } catch {
+    return '%ED%A0%80'
+  }
+}
+
 function deepNesting (depth: number, open: string, close: string): string {
   return `${open.repeat(depth)}1${close.repeat(depth)}`
 }
@@ -128,8 +137,10 @@ function check (context: Context, path: string, method: string, request: InjectO
   context.statuses.set(`${method.toUpperCase()} ${path}`, seen)
   if (response.statusCode >= 500) throw new Error(`${where}: a 5xx: ${response.body.slice(0, 300)}`)
   if (context.document.paths[path]?.[method]?.responses?.[String(response.statusCode)] === undefined) context.undocumented.add(`${method.toUpperCase()} ${path} ${response.statusCode}`)
-  // Every header the document promises on this response (RateLimit-*, Retry-After, Location) is sent.
-  for (const name of Object.keys(context.document.paths[path]?.[method]?.responses?.[String(response.statusCode)]?.headers ?? {})) {
+  // Every header the document promises on this response (RateLimit-*, Retry-After, Location) is sent;
+  // except on the router's own refusal of an undecodable URL, which never reaches the route or its limiter.
+  const routerRefusal = response.statusCode === 400 && response.body.includes('"urn:secure-api:problem:invalid-url"')
+  for (const name of routerRefusal ? [] : Object.keys(context.document.paths[path]?.[method]?.responses?.[String(response.statusCode)]?.headers ?? {})) {
     if (response.headers[name.toLowerCase()] === undefined) throw new Error(`${where}: the documented ${name} header is missing`)
   }
   const type = String(response.headers['content-type'] ?? '')
@@ -208,7 +219,7 @@ t.test('fuzz: every operation of the OpenAPI document keeps its invariants', asy
   let cases = 0
   for (const { path, method, operation } of operations) {
     const parameters = operation.parameters ?? []
-    const pathValue = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(noteId, victim.id, randomUUID(), '00000000-0000-0000-0000-000000000000') }, hostileStrings.map((value) => encodeURIComponent(value)), fc.string({ maxLength: 40 }).map((value) => encodeURIComponent(value)))
+    const pathValue = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(noteId, victim.id, randomUUID(), '00000000-0000-0000-0000-000000000000') }, hostileStrings.map(encode), fc.string({ maxLength: 40 }).map(encode))
     const queryNames = parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)
     const query = fc.dictionary(fc.oneof(fc.constantFrom(...queryNames, 'access_token', '__proto__', 'constructor', 'limit[]'), fc.string({ maxLength: 10 })), fc.oneof(hostileStrings, fc.integer({ min: -5, max: 500 }).map(String), fc.array(hostileStrings, { maxLength: 3 })), { maxKeys: 4 })
     const bodySchema = operation.requestBody?.content?.['application/json']?.schema
