@@ -16,7 +16,7 @@ export const UsernameSchema = Type.String({
 export const DEFAULT_PAGE_LIMIT = 20
 
 export const PageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_LIMIT, description: 'Page size (1..100, default 20)' })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 100, default: DEFAULT_PAGE_LIMIT, description: 'Page size (1..100, default 20)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from a previous page\'s next_cursor' }))
 }, { additionalProperties: false })
 
