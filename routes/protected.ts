@@ -6,7 +6,7 @@ import { problems } from '../src/schemas/problem.js'
 
 export const ProtectedResponseSchema = Type.Object({
   message: Type.Literal('This is a protected route!'),
-  user: Type.Object({ id: Uuid, username: Type.String() }, { additionalProperties: false })
+  user: Type.Object({ id: Uuid, username: Type.String({ maxLength: 64 }) }, { additionalProperties: false })
 }, { $id: 'ProtectedResponse', title: 'ProtectedResponse', additionalProperties: false })
 
 /** The tutorial's protected route: it answers only with a valid, unrevoked access token. */

@@ -235,7 +235,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates a user with the role `user`. The password must be at least PASSWORD_MIN_LENGTH (default 15) and at most 128 characters, any Unicode, not a common or breached password and not containing the username (NIST SP 800-63B-4). Answers 403 when registration is closed. Limited per client address (IPv6: per /64) to REGISTER_RATE_LIMIT_MAX (default 20) requests an hour; past it, 429 with Retry-After.
+         * @description Creates a user with the role `user`. The password must be at least PASSWORD_MIN_LENGTH (default 15) and at most 128 characters, any Unicode, not a common or breached password and not containing the username (NIST SP 800-63B-4). Answers 403 when registration is closed. Limited per client address (IPv6: per /64) to REGISTER_RATE_LIMIT_MAX (default 500) requests an hour; past it, 429 with Retry-After.
          */
         post: operations["register"];
         delete?: never;
@@ -284,7 +284,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/health/": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
@@ -421,7 +421,10 @@ export interface components {
              * @description A random UUID
              */
             id: string;
-            /** @example ada.lovelace */
+            /**
+             * @description Letters, digits, ".", "_" and "-"; compared case-insensitively
+             * @example ada.lovelace
+             */
             username: string;
             roles: ("user" | "admin")[];
             /**
@@ -440,6 +443,10 @@ export interface components {
              * @description A random UUID
              */
             id: string;
+            /**
+             * @description Letters, digits, ".", "_" and "-"; compared case-insensitively
+             * @example ada.lovelace
+             */
             username: string;
             roles: ("user" | "admin")[];
             /**
@@ -480,6 +487,7 @@ export interface components {
             /** @enum {string} */
             token_type: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires
              * @example 900
              */
@@ -487,6 +495,7 @@ export interface components {
             /** @description Opaque, single-use; exchange it at POST /auth/refresh */
             refresh_token: string;
             /**
+             * Format: int32
              * @description Seconds until the refresh token expires if unused
              * @example 604800
              */
@@ -851,9 +860,9 @@ export interface operations {
     };
     adminListUsers: {
         parameters: {
-            query: {
-                /** @description Page size (1..100) */
-                limit: number;
+            query?: {
+                /** @description Page size (1..100, default 20) */
+                limit?: number;
                 /** @description Opaque cursor from a previous page's next_cursor */
                 cursor?: string;
             };
@@ -1888,7 +1897,7 @@ export interface operations {
     listNotes: {
         parameters: {
             query?: {
-                /** @description Page size (1..100) */
+                /** @description Page size (1..100, default 20) */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's next_cursor */
                 cursor?: string;

@@ -5,18 +5,18 @@ import { notFound } from '../../src/lib/problems.js'
 import { problems } from '../../src/schemas/problem.js'
 
 export const JwkSchema = Type.Object({
-  kty: Type.String(),
-  kid: Type.String(),
-  alg: Type.String(),
+  kty: Type.String({ maxLength: 16 }),
+  kid: Type.String({ maxLength: 64 }),
+  alg: Type.String({ maxLength: 16 }),
   use: Type.Literal('sig'),
-  crv: Type.Optional(Type.String()),
-  x: Type.Optional(Type.String()),
-  y: Type.Optional(Type.String()),
-  n: Type.Optional(Type.String()),
-  e: Type.Optional(Type.String())
+  crv: Type.Optional(Type.String({ maxLength: 16 })),
+  x: Type.Optional(Type.String({ maxLength: 64 })),
+  y: Type.Optional(Type.String({ maxLength: 64 })),
+  n: Type.Optional(Type.String({ maxLength: 1024 })),
+  e: Type.Optional(Type.String({ maxLength: 16 }))
 }, { $id: 'Jwk', title: 'Jwk', description: 'A public signing key (RFC 7517)', additionalProperties: false })
 
-export const JwksSchema = Type.Object({ keys: Type.Array(Type.Ref(JwkSchema)) }, { $id: 'Jwks', title: 'Jwks', additionalProperties: false })
+export const JwksSchema = Type.Object({ keys: Type.Array(Type.Ref(JwkSchema), { maxItems: 16 }) }, { $id: 'Jwks', title: 'Jwks', additionalProperties: false })
 
 export default async function jwksRoute (fastify: FastifyInstance): Promise<void> {
   fastify.addSchema(JwkSchema)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database, SessionRow } from '../db/schema.js'
+import { MAX_LISTED_SESSIONS } from '../schemas/sessions.js'
 import { generateRefreshToken, hashRefreshToken } from '../security/refresh-tokens.js'
 
 export interface SessionLifetimes {
@@ -138,6 +139,7 @@ export async function listLiveSessions (db: Kysely<Database>, userId: string): P
     .where('user_id', '=', userId).where('revoked_at', 'is', null)
     .where('expires_at', '>', now).where('idle_expires_at', '>', now)
     .orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .limit(MAX_LISTED_SESSIONS)
     .execute()
 }
 

@@ -3,8 +3,8 @@ import { RoleSchema } from './common.js'
 import { AdminUserSchema } from './users.js'
 
 export const AdminUserPageSchema = Type.Object({
-  items: Type.Array(Type.Ref(AdminUserSchema)),
-  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?cursor= for the next page; null on the last page' })
+  items: Type.Array(Type.Ref(AdminUserSchema), { maxItems: 100 }),
+  next_cursor: Type.Union([Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' }), Type.Null()], { description: 'Pass as ?cursor= for the next page; null on the last page' })
 }, { $id: 'AdminUserPage', title: 'AdminUserPage', description: 'A page of accounts, oldest first', additionalProperties: false })
 
 export const AdminUserUpdateSchema = Type.Object({

@@ -40,7 +40,7 @@ export const UpdateNoteRequestSchema = Type.Object({
 })
 
 export const NotePageSchema = Type.Object({
-  items: Type.Array(Type.Ref(NoteSchema)),
+  items: Type.Array(Type.Ref(NoteSchema), { maxItems: 100 }),
   next_cursor: Type.Union([Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' }), Type.Null()], { description: 'Pass as ?cursor= for the next page; null on the last page' })
 }, { $id: 'NotePage', title: 'NotePage', description: 'A page of your notes, newest first', additionalProperties: false })
 

@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox'
 
 export const TokenResponseSchema = Type.Object({
-  access_token: Type.String({ description: 'A JWT access token (RFC 9068); send it as Authorization: Bearer <token>' }),
+  access_token: Type.String({ maxLength: 4096, description: 'A JWT access token (RFC 9068); send it as Authorization: Bearer <token>' }),
   token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer({ description: 'Seconds until the access token expires', examples: [900] }),
-  refresh_token: Type.String({ description: 'Opaque, single-use; exchange it at POST /auth/refresh' }),
-  refresh_token_expires_in: Type.Integer({ description: 'Seconds until the refresh token expires if unused', examples: [604800] })
+  expires_in: Type.Integer({ format: 'int32', minimum: 1, maximum: 31536000, description: 'Seconds until the access token expires', examples: [900] }),
+  refresh_token: Type.String({ maxLength: 64, description: 'Opaque, single-use; exchange it at POST /auth/refresh' }),
+  refresh_token_expires_in: Type.Integer({ format: 'int32', minimum: 0, maximum: 31536000, description: 'Seconds until the refresh token expires if unused', examples: [604800] })
 }, { $id: 'TokenResponse', title: 'TokenResponse', description: 'Tokens issued at login and refresh', additionalProperties: false })
 
 export const RefreshRequestSchema = Type.Object({

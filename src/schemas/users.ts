@@ -4,15 +4,15 @@ import { RoleSchema, Timestamp, UsernameSchema, Uuid } from './common.js'
 
 export const UserSchema = Type.Object({
   id: Uuid,
-  username: Type.String({ examples: ['ada.lovelace'] }),
-  roles: Type.Array(RoleSchema),
+  username: UsernameSchema,
+  roles: Type.Array(RoleSchema, { maxItems: 2 }),
   created_at: Timestamp
 }, { $id: 'User', title: 'User', description: 'An account', additionalProperties: false })
 
 export const AdminUserSchema = Type.Object({
   id: Uuid,
-  username: Type.String(),
-  roles: Type.Array(RoleSchema),
+  username: UsernameSchema,
+  roles: Type.Array(RoleSchema, { maxItems: 2 }),
   created_at: Timestamp,
   disabled: Type.Boolean(),
   last_login_at: Type.Union([Timestamp, Type.Null()])
