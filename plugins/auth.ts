@@ -102,7 +102,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     secret: {
       public: async (_request: FastifyRequest, token: unknown) => {
         const kid = (token as { header?: { kid?: unknown } }).header?.kid
-        const key = keyring.verificationKey(kid)
+        const key = await keyring.resolveVerificationKey(kid)
         if (key === undefined) throw new Error('unknown kid')
         return key
       }

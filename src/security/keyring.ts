@@ -29,6 +29,8 @@ export interface Keyring {
   signingKey: () => SigningMaterial
   /** The verification key (PEM or secret) for a kid, or undefined when it is not a usable key. */
   verificationKey: (kid: unknown) => string | undefined
+  /** Like verificationKey, but an unknown kid of our own shape may first reload the set (rate-limited). */
+  resolveVerificationKey: (kid: unknown) => Promise<string | undefined>
   /** Public keys that may still verify, for the JWKS endpoint; undefined under HS256. */
   jwks: () => JsonWebKey[] | undefined
   reload: () => Promise<void>
@@ -40,13 +42,20 @@ export function createHmacKeyring (secret: string): Keyring {
     alg: 'HS256',
     signingKey: () => ({ kid, key: secret }),
     verificationKey: (candidate) => candidate === kid ? secret : undefined,
+    resolveVerificationKey: async (candidate) => candidate === kid ? secret : undefined,
     jwks: () => undefined,
     reload: async () => {}
   }
 }
 
+/** Our kids are random UUIDs: nothing else can name a key we might not have loaded yet. */
+const OWN_KID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** However many unknown kids arrive, the key set is reloaded for them at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 5000
+
 export class DatabaseKeyring implements Keyring {
   private keys = new Map<string, LoadedKey>()
+  private lastUnknownKidReload = 0
 
   constructor (
     private readonly db: Kysely<Database>,
@@ -92,6 +101,22 @@ export class DatabaseKeyring implements Keyring {
 
   verificationKey (kid: unknown): string | undefined {
     return typeof kid === 'string' ? this.keys.get(kid)?.publicPem : undefined
+  }
+
+  /**
+   * A token signed by a key this instance has not loaded yet (two instances creating the first
+   * key at once on an empty database) triggers one reload instead of a rejection until the next
+   * periodic one. Only UUID-shaped kids qualify, at most once per UNKNOWN_KID_RELOAD_MS, so a
+   * flood of forged kids costs no more than one query every few seconds (A4).
+   */
+  async resolveVerificationKey (kid: unknown): Promise<string | undefined> {
+    const known = this.verificationKey(kid)
+    if (known !== undefined || typeof kid !== 'string' || !OWN_KID.test(kid)) return known
+    const now = Date.now()
+    if (now - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return undefined
+    this.lastUnknownKidReload = now
+    await this.reload()
+    return this.verificationKey(kid)
   }
 
   jwks (): JsonWebKey[] {
