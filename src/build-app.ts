@@ -60,9 +60,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.BODY_LIMIT }, parseJson)
 
-  await fastify.register(configPlugin, { config })
-  // Not encapsulated: the root instance (and so tests and scripts) sees every decorator.
-  await fastify.register(fp(app, { name: 'app' }))
+  try {
+    await fastify.register(configPlugin, { config })
+    // Not encapsulated: the root instance (and so tests and scripts) sees every decorator.
+    await fastify.register(fp(app, { name: 'app' }))
+  } catch (error) {
+    // A start that fails half-way (a wrong KEY_ENCRYPTION_SECRET, say) must not leave pools open.
+    await fastify.close().catch(() => {})
+    throw error
+  }
   return fastify
 }
 
