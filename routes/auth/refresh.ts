@@ -2,28 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { clientMeta } from '../../src/lib/client-meta.js'
-import { HttpProblem, REALM } from '../../src/lib/problems.js'
+import { invalidRefreshToken } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 import { revokeSession, rotateRefreshToken } from '../../src/repositories/sessions.js'
 import { findUserById, parseRoles } from '../../src/repositories/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
 import { tokenResponse } from '../../src/security/token-response.js'
-
-/**
- * One answer for every refresh that fails (unknown, expired, revoked, replayed, disabled user),
- * so the response never tells an attacker which it was. A refresh token was presented, so
- * RFC 6750's error="invalid_token" applies.
- */
-function invalidRefreshToken (): HttpProblem {
-  return new HttpProblem({
-    status: 401,
-    slug: 'invalid-refresh-token',
-    title: 'Invalid refresh token',
-    detail: 'The refresh token is invalid, expired or revoked; log in again.',
-    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="The refresh token is invalid, expired or revoked"` }
-  })
-}
 
 export default async function refreshRoute (fastify: FastifyInstance): Promise<void> {
   const { config } = fastify

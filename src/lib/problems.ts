@@ -78,6 +78,21 @@ export function insufficientScope (role: string): HttpProblem {
   })
 }
 
+/**
+ * One answer for every refresh that fails (unknown, expired, revoked, replayed, disabled user),
+ * so the response never tells an attacker which it was. A refresh token was presented, so
+ * RFC 6750's error="invalid_token" applies.
+ */
+export function invalidRefreshToken (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'invalid-refresh-token',
+    title: 'Invalid refresh token',
+    detail: 'The refresh token is invalid, expired or revoked; log in again.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="The refresh token is invalid, expired or revoked"` }
+  })
+}
+
 /** The same body for an unknown user, a wrong password and a disabled account (D1). */
 export function invalidCredentials (): HttpProblem {
   return new HttpProblem({ status: 401, slug: 'invalid-credentials', title: 'Invalid credentials', detail: 'The username or password is incorrect.', headers: { 'www-authenticate': `Bearer realm="${REALM}"` } })
