@@ -51,6 +51,8 @@ export function toProblem (error: unknown): HttpProblem {
   if (error instanceof QueueFullError) return serviceUnavailable('The server is busy; try again shortly.')
   const fastifyError = error as Partial<FastifyError> & { validation?: ValidationEntry[], validationContext?: string }
   if (Array.isArray(fastifyError.validation)) {
+    // A path that names no resource (a malformed id) is simply not found, like a missing one.
+    if (fastifyError.validationContext === 'params') return notFound()
     const location = LOCATIONS[fastifyError.validationContext ?? 'body'] ?? 'body'
     return validationFailed(fastifyError.validation.slice(0, MAX_ERRORS).map((entry) => ({ pointer: pointerOf(entry), message: messageOf(entry), location })))
   }

@@ -54,11 +54,15 @@ onEachDatabase(t, 'notes CRUD: create (201 + Location), read, patch (updated_at 
   t.match(json(gone), { status: 404, type: 'urn:secure-api:problem:not-found' })
 })
 
-t.test('a malformed note id is a 400 problem naming the path parameter', async (t) => {
+t.test('a malformed note id names no note: 404, like a missing one', async (t) => {
   const { app } = await buildTestApp(t)
   const user = await registerAndLogin(app)
   for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
     const response = await app.inject({ method, url: '/notes/1', headers: bearer(user.tokens.access_token), ...(method === 'PATCH' ? { payload: { title: 'x' } } : {}) })
+    t.equal(response.statusCode, 404, `${method} /notes/1`)
+    t.match(json(response), { status: 404, type: 'urn:secure-api:problem:not-found' })
+  }
+})
     t.equal(response.statusCode, 400, `${method} /notes/1`)
     t.match(json(response), { errors: [{ pointer: '/id', location: 'path' }] })
   }
