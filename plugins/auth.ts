@@ -101,7 +101,10 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
     // HS256 goes through the keyring too, so a kid other than the secret's own is refused (A4).
     secret: {
       public: async (_request: FastifyRequest, token: unknown) => {
-        const kid = (token as { header?: { kid?: unknown } }).header?.kid
+        const header = (token as { header?: { kid?: unknown, typ?: unknown } }).header
+        // A6 asks for the exact media type; fast-jwt's checkTyp below also lets case variants through.
+        if (header?.typ !== ACCESS_TOKEN_TYP && header?.typ !== `application/${ACCESS_TOKEN_TYP}`) throw new Error('typ')
+        const kid = header?.kid
         const key = await keyring.resolveVerificationKey(kid)
         if (key === undefined) throw new Error('unknown kid')
         return key
@@ -156,7 +159,7 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
 
   async function requireAdmin (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     if (request.principal?.roles.includes('admin') !== true) {
-      request.audit('authorization', 'denied', { user_id: request.principal?.userId ?? null, reason: 'admin role required' })
+      // One budgeted warning, not an audit line per request: a flood cannot flood the log (H3).
       request.securityWarning('authorization_denied', { user_id: request.principal?.userId, path: request.routeOptions.url })
       throw insufficientScope('admin')
     }

@@ -10,9 +10,12 @@ declare module 'fastify' {
   }
 }
 
+/** The scheme is case-insensitive (RFC 6750 §2.1, B3); the token is compared in constant time. */
 function bearerMatches (request: FastifyRequest, expected: string): boolean {
-  const presented = Buffer.from(request.headers.authorization ?? '')
-  const wanted = Buffer.from(`Bearer ${expected}`)
+  const match = /^bearer (\S+)$/i.exec(request.headers.authorization ?? '')
+  if (match?.[1] === undefined) return false
+  const presented = Buffer.from(match[1])
+  const wanted = Buffer.from(expected)
   return presented.length === wanted.length && timingSafeEqual(presented, wanted)
 }
 

@@ -96,7 +96,10 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     routePrefix: '/docs',
     staticCSP: true,
     // Swagger UI's own CSP, tightened: never framed (G1), and no image from the public validator.
-    transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(' validator.swagger.io', ''),
+    // Over plain HTTP (a LAN address, say), upgrade-insecure-requests would send the UI's own
+    // requests to https and break it; HSTS does that job where HTTPS is really served.
+    transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(' validator.swagger.io', '')
+      .replace(/;?\s*upgrade-insecure-requests/, ''),
     uiConfig: {
       // The validator badge would send this document's URL to validator.swagger.io.
       validatorUrl: null,

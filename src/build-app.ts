@@ -50,7 +50,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Parser-level refusals (431, 408, bad HTTP) answer problem+json too (B4).
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
-    return503OnClosing: true,
+    // Answered by plugins/problem-details.ts instead, as a problem document like every error.
+    return503OnClosing: false,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -75,8 +76,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 /** JSON.parse, refusing prototype-poisoning keys instead of silently keeping them. */
 function parseJson (_request: unknown, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
   const text = typeof body === 'string' ? body : body.toString('utf8')
+  // No body at all: fine for operations that take none (logout, DELETE), while any operation
+  // with a body schema still answers 400 through validation. Clients often send the header always.
   if (text.length === 0) {
-    done(Object.assign(new Error('empty body'), { statusCode: 400 }))
+    done(null, undefined)
     return
   }
   try {

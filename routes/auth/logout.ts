@@ -3,10 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { revokeSession } from '../../src/repositories/sessions.js'
 import { problems } from '../../src/schemas/problem.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
 
 export default async function logoutRoute (fastify: FastifyInstance): Promise<void> {
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/logout', {
-    config: { auth: 'user' },
+    config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'logout',
       tags: ['auth'],

@@ -3,13 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { findUserById } from '../../src/repositories/users.js'
 import { invalidToken } from '../../src/lib/problems.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
 import { toUser } from '../../src/lib/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { UserSchema } from '../../src/schemas/users.js'
 
 export default async function meRoute (fastify: FastifyInstance): Promise<void> {
   fastify.withTypeProvider<TypeBoxTypeProvider>().get('/me', {
-    config: { auth: 'user' },
+    config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'getCurrentUser',
       tags: ['auth'],

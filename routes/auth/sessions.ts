@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { SessionRow } from '../../src/db/schema.js'
 import { notFound } from '../../src/lib/problems.js'
+import { authRateLimit } from '../../src/lib/route-limits.js'
 import { listLiveSessions, revokeOwnSession } from '../../src/repositories/sessions.js'
 import { Uuid } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
@@ -26,7 +27,7 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
   const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   routes.get('/sessions', {
-    config: { auth: 'user' },
+    config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'listSessions',
       tags: ['auth'],
@@ -42,7 +43,7 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
   })
 
   routes.delete('/sessions/:id', {
-    config: { auth: 'user' },
+    config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'endSession',
       tags: ['auth'],

@@ -44,6 +44,8 @@ t.test('/metrics in production with METRICS_TOKEN needs exactly that bearer toke
   const right = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
   t.equal(right.statusCode, 200)
   t.match(right.body, /http_request_duration_seconds/)
+  const lowerCase = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `bearer ${METRICS_TOKEN}` } })
+  t.equal(lowerCase.statusCode, 200, 'B3: the scheme is case-insensitive')
 })
 
 t.test('a METRICS_TOKEN shorter than 32 characters is refused at start', async (t) => {

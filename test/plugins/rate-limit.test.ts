@@ -42,6 +42,18 @@ t.test('F1: /auth/* is limited more strictly than the global limit', async (t) =
   assertTooMany(t, await app.inject({ method: 'GET', url: '/protected' }), 12)
 })
 
+t.test('F1: every /auth/* route carries the stricter limit, not only login', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_MAX: '50', AUTH_RATE_LIMIT_MAX: '7' })
+  const routes: Array<['GET' | 'POST' | 'DELETE', string]> = [
+    ['POST', '/auth/login'], ['POST', '/auth/refresh'], ['POST', '/auth/logout'], ['POST', '/auth/password'],
+    ['GET', '/auth/me'], ['GET', '/auth/sessions'], ['DELETE', '/auth/sessions/00000000-0000-4000-8000-000000000000']
+  ]
+  for (const [method, url] of routes) {
+    const response = await app.inject({ method, url })
+    t.equal(response.headers['ratelimit-limit'], '7', `${method} ${url}`)
+  }
+})
+
 t.test('F3: unknown routes and methods answer 404 problems and are rate limited themselves', async (t) => {
   const { app } = await buildTestApp(t, { RATE_LIMIT_MAX: '3' })
   const first = await app.inject({ method: 'GET', url: '/no/such/route' })

@@ -24,6 +24,7 @@ t.test('G1: Swagger UI has its own CSP: scripts and styles from this origin, nev
   t.match(csp, /object-src 'none'/)
   t.match(csp, /script-src-attr 'none'/)
   t.notMatch(csp, /validator\.swagger\.io/, 'no image from the public validator')
+  t.notMatch(csp, /upgrade-insecure-requests/, 'the UI keeps working over plain HTTP on a LAN address')
 })
 
 t.test('G4: DOCS_ENABLED=false serves no Swagger UI, and the API keeps working', async (t) => {

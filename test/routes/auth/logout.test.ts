@@ -43,3 +43,13 @@ t.test('logout needs a bearer token', async (t) => {
   t.equal(bad.statusCode, 401)
   t.match(bad.headers['www-authenticate'], /error="invalid_token"/)
 })
+
+t.test('a bodiless operation works when the client sends Content-Type: application/json and no body', async (t) => {
+  const { app } = await buildTestApp(t)
+  const user = await registerAndLogin(app)
+  const headers = { ...bearer(user.tokens.access_token), 'content-type': 'application/json' }
+  t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers })).statusCode, 204, 'as SDKs and axios sessions send it')
+  t.equal((await getProtected(app, user.tokens.access_token)).statusCode, 401, 'and the session really ended')
+  const register = await app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': 'application/json' } })
+  t.equal(register.statusCode, 400, 'an operation that needs a body still refuses an empty one')
+})

@@ -102,7 +102,7 @@ for (const alg of ALGORITHMS) {
     for (const [name, patch] of claimCases) {
       await expectRejected(t, lab, lab.forgeWithRealKey({}, patch), `A6 ${name}, signed with the real key`)
     }
-    const typValues: Json[] = ['JWT', 'jwt', 'application/jwt', '', 'at+jwt ', 'dpop+jwt', 'id_token+jwt', 'at+jwt; charset=utf-8', ['at+jwt'], 1, null]
+    const typValues: Json[] = ['JWT', 'jwt', 'application/jwt', '', 'at+jwt ', 'AT+JWT', 'Application/At+Jwt', 'dpop+jwt', 'id_token+jwt', 'at+jwt; charset=utf-8', ['at+jwt'], 1, null]
     for (const typ of typValues) {
       await expectRejected(t, lab, lab.forgeWithRealKey({ typ }), `A6 typ ${JSON.stringify(typ)}, signed with the real key`)
     }
