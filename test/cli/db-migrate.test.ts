@@ -1,0 +1,27 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { cliEnv, runCli } from '../helpers/cli.js'
+
+t.test('db:migrate brings a new database to the latest migration and is idempotent', async (t) => {
+  const env = cliEnv(t)
+  const first = await runCli('db-migrate', [], env)
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stdout, /^database at latest migration \(sqlite\)/)
+  t.equal(first.stderr, '')
+
+  const second = await runCli('db-migrate', [], env)
+  t.equal(second.code, 0, second.stderr)
+  t.match(second.stdout, /^database at latest migration \(sqlite\)\n$/, 'nothing left to apply the second time')
+
+  // The migrated database is one the server accepts as is.
+  const { app } = await buildTestApp(t, env.app)
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 200)
+})
+
+t.test('db:migrate with an unsupported DATABASE_URL names the variable and exits non-zero', async (t) => {
+  const result = await runCli('db-migrate', [], cliEnv(t, { DATABASE_URL: 'mysql://x' }))
+  t.not(result.code, 0)
+  t.match(result.stderr, /DATABASE_URL/)
+  t.equal(result.stdout, '')
+})
