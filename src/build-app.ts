@@ -45,7 +45,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     requestTimeout: SERVER_LIMITS.requestTimeout,
     keepAliveTimeout: SERVER_LIMITS.keepAliveTimeout,
     routerOptions: { maxParamLength: SERVER_LIMITS.maxParamLength },
-    http: { maxHeaderSize: SERVER_LIMITS.maxHeaderSize },
+    // headersTimeout within requestTimeout, as Node expects (Fastify sets the latter after creation).
+    http: { maxHeaderSize: SERVER_LIMITS.maxHeaderSize, headersTimeout: SERVER_LIMITS.requestTimeout },
     ...(https === null ? {} : { https }),
     // Parser-level refusals (431, 408, bad HTTP) answer problem+json too (B4).
     clientErrorHandler,

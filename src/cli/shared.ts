@@ -11,13 +11,13 @@ export class UsageError extends Error {
 }
 
 /** Runs an administration command with the server's configuration and a migrated database. */
-export async function runCommand (task: (config: Config, database: DatabaseHandle) => Promise<void>): Promise<void> {
+export async function runCommand (task: (config: Config, database: DatabaseHandle, appliedMigrations: string[]) => Promise<void>): Promise<void> {
   let database: DatabaseHandle | undefined
   try {
     const config = loadConfig(process.env)
     database = openDatabase(config.DATABASE_URL)
-    await migrateToLatest(database.db)
-    await task(config, database)
+    const applied = await migrateToLatest(database.db)
+    await task(config, database, applied)
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
       process.stderr.write(`error: ${error.message}\n`)
