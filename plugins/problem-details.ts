@@ -25,7 +25,7 @@ const STATUS_PROBLEMS: Record<number, { slug: string, title: string, detail: str
   431: { slug: 'headers-too-large', title: 'Request Header Fields Too Large', detail: 'The request headers are too large.' }
 }
 
-interface ValidationEntry { instancePath?: string, params?: Record<string, unknown>, message?: string }
+interface ValidationEntry { keyword?: string, instancePath?: string, params?: Record<string, unknown>, message?: string }
 
 /** Bounds on what a problem echoes, as documented in the Problem schema: a client's property names can be any length. */
 const MAX_POINTER = 512
@@ -35,14 +35,147 @@ const MAX_INSTANCE = 2048
 
 function pointerOf (entry: ValidationEntry): string {
   const base = entry.instancePath ?? ''
-  const extra = entry.params?.missingProperty ?? entry.params?.additionalProperty
+  const extra = entry.params?.missingProperty ?? entry.params?.additionalProperty ?? entry.params?.unevaluatedProperty
   const pointer = typeof extra === 'string' ? `${base}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : base === '' ? '/' : base
   return pointer.slice(0, MAX_POINTER)
 }
 
-function messageOf (entry: ValidationEntry): string {
-  if (typeof entry.params?.additionalProperty === 'string') return 'is not an allowed property'
-  return (entry.message ?? 'is invalid').slice(0, MAX_MESSAGE)
+const INVALID = 'is invalid'
+const NOT_ALLOWED_VALUE = 'is not one of the allowed values'
+const BAD_CHARACTERS = 'contains characters that are not allowed'
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', object: 'an object', array: 'an array', null: 'null'
+}
+
+/** Keywords whose failures on one pointer are alternatives: they merge into one "must be one of". */
+const CHOICE_KEYWORDS = new Set(['const', 'enum', 'anyOf', 'oneOf'])
+
+function typesOf (entry: ValidationEntry): string[] {
+  const type = entry.params?.type
+  if (Array.isArray(type)) return type.filter((item): item is string => typeof item === 'string')
+  return typeof type === 'string' ? type.split(',') : []
+}
+
+function typeMessage (types: string[]): string {
+  const words = [...new Set(types)].flatMap((type) => TYPE_WORDS[type] ?? [])
+  return words.length === 0 ? INVALID : `must be ${words.join(' or ')}`
+}
+
+function count (limit: number, one: string, many: string): string {
+  return `${limit} ${limit === 1 ? one : many}`
+}
+
+function listOf (words: string[]): string {
+  return words.length === 1 ? words[0] ?? '' : `${words.slice(0, -1).join(', ')} and ${words.at(-1) ?? ''}`
+}
+
+/**
+ * Says in words what a single character class allows (`^[A-Za-z0-9._-]+$` -> letters, digits,
+ * ".", "_" and "-"); any pattern it cannot describe exactly gets the generic text.
+ */
+export function describePattern (pattern: unknown): string {
+  const match = typeof pattern === 'string' ? /^\^\[([^\]\\^]+)\][+*]\$$/.exec(pattern) : null
+  const body = match?.[1]
+  if (body === undefined) return BAD_CHARACTERS
+  const ranges = new Set<string>()
+  const literals: string[] = []
+  for (let index = 0; index < body.length; index++) {
+    const char = body[index] ?? ''
+    if (body[index + 1] === '-' && index + 2 < body.length) {
+      ranges.add(`${char}-${body[index + 2] ?? ''}`)
+      index += 2
+    } else if (/[A-Za-z0-9]/.test(char)) {
+      return BAD_CHARACTERS
+    } else {
+      literals.push(`"${char}"`)
+    }
+  }
+  const hasLetters = ranges.delete('A-Z') && ranges.delete('a-z')
+  const hasDigits = ranges.delete('0-9')
+  if (ranges.size > 0 || (!hasLetters && (body.includes('A-Z') || body.includes('a-z')))) return BAD_CHARACTERS
+  const words = [...(hasLetters ? ['letters'] : []), ...(hasDigits ? ['digits'] : []), ...literals]
+  return words.length === 0 ? BAD_CHARACTERS : `may contain only ${listOf(words)}`
+}
+
+function limitOf (entry: ValidationEntry): number | undefined {
+  const limit = entry.params?.limit
+  return typeof limit === 'number' && Number.isFinite(limit) ? limit : undefined
+}
+
+/** Our words for one Ajv failure, from its keyword and params only: Ajv's own message never reaches a client (B4). */
+function wordsFor (entry: ValidationEntry): string {
+  const limit = limitOf(entry)
+  const bounded = (words: (limit: number) => string): string => (limit === undefined ? INVALID : words(limit))
+  switch (entry.keyword) {
+    case 'required':
+    case 'dependentRequired':
+    case 'dependencies':
+      return 'is required'
+    case 'additionalProperties':
+    case 'unevaluatedProperties':
+      return 'is not an allowed property'
+    case 'type':
+      return typeMessage(typesOf(entry))
+    case 'minLength': return bounded((n) => `must be at least ${count(n, 'character', 'characters')} long`)
+    case 'maxLength': return bounded((n) => `must be at most ${count(n, 'character', 'characters')} long`)
+    case 'minimum': return bounded((n) => `must be at least ${n}`)
+    case 'maximum': return bounded((n) => `must be at most ${n}`)
+    case 'exclusiveMinimum': return bounded((n) => `must be greater than ${n}`)
+    case 'exclusiveMaximum': return bounded((n) => `must be less than ${n}`)
+    case 'minItems': return bounded((n) => `must have at least ${count(n, 'item', 'items')}`)
+    case 'maxItems': return bounded((n) => `must have at most ${count(n, 'item', 'items')}`)
+    case 'minProperties': return bounded((n) => `must have at least ${count(n, 'property', 'properties')}`)
+    case 'maxProperties': return bounded((n) => `must have at most ${count(n, 'property', 'properties')}`)
+    case 'uniqueItems': return 'must not contain duplicate items'
+    case 'pattern': return describePattern(entry.params?.pattern)
+    case 'format': {
+      const format = entry.params?.format
+      return typeof format === 'string' && /^[a-z0-9-]{1,32}$/.test(format) ? `must be a valid ${format}` : INVALID
+    }
+    default:
+      return INVALID
+  }
+}
+
+function choiceValues (entries: ValidationEntry[]): string[] {
+  const values = entries.flatMap((entry) => {
+    if (entry.keyword === 'const') return [entry.params?.allowedValue]
+    if (entry.keyword === 'enum' && Array.isArray(entry.params?.allowedValues)) return entry.params.allowedValues as unknown[]
+    return []
+  })
+  return [...new Set(values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value))))]
+}
+
+/**
+ * One message for all failures on one pointer. Alternatives (a union of literals: const, const,
+ * anyOf) become one "must be one of"; otherwise the first failure we have words for wins.
+ */
+function messageOf (entries: ValidationEntry[]): string {
+  if (entries.some((entry) => CHOICE_KEYWORDS.has(entry.keyword ?? ''))) {
+    const branches = entries.filter((entry) => entry.keyword !== 'anyOf' && entry.keyword !== 'oneOf')
+    const values = choiceValues(branches)
+    if (values.length > 0 && branches.every((entry) => entry.keyword === 'const' || entry.keyword === 'enum')) return `must be one of: ${values.join(', ')}`
+    if (branches.length > 0 && branches.every((entry) => entry.keyword === 'type')) return typeMessage(branches.flatMap(typesOf))
+    return NOT_ALLOWED_VALUE
+  }
+  for (const entry of entries) {
+    const words = wordsFor(entry)
+    if (words !== INVALID) return words
+  }
+  return INVALID
+}
+
+/** Exactly one field error per pointer, in the order Ajv first reported each pointer. */
+function fieldErrors (validation: ValidationEntry[], location: ProblemFieldError['location']): ProblemFieldError[] {
+  const byPointer = new Map<string, ValidationEntry[]>()
+  for (const entry of validation) {
+    const pointer = pointerOf(entry)
+    const group = byPointer.get(pointer)
+    if (group !== undefined) group.push(entry)
+    else if (byPointer.size < MAX_ERRORS) byPointer.set(pointer, [entry])
+  }
+  return [...byPointer].map(([pointer, entries]) => ({ pointer, message: messageOf(entries).slice(0, MAX_MESSAGE), location }))
 }
 
 /** Maps any error to a problem; unknown errors become a 500 with no detail of what failed. */
@@ -54,7 +187,7 @@ export function toProblem (error: unknown): HttpProblem {
     // A path that names no resource (a malformed id) is simply not found, like a missing one.
     if (fastifyError.validationContext === 'params') return notFound()
     const location = LOCATIONS[fastifyError.validationContext ?? 'body'] ?? 'body'
-    return validationFailed(fastifyError.validation.slice(0, MAX_ERRORS).map((entry) => ({ pointer: pointerOf(entry), message: messageOf(entry), location })))
+    return validationFailed(fieldErrors(fastifyError.validation, location))
   }
   if (isDependencyUnavailable(error)) return serviceUnavailable()
   const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
@@ -93,11 +226,12 @@ const BARE_HEADERS: Record<string, string> = {
 /**
  * Router-level refusals (a URL that does not decode, a path parameter over maxParamLength)
  * skip the error handler; Fastify would answer them with its own JSON, code and echoed path.
+ * A path parameter over maxParamLength names no resource: 404, as a malformed id is, not 414.
  */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = error.code === 'FST_ERR_BAD_URL'
     ? new HttpProblem({ status: 400, slug: 'invalid-url', title: 'Bad Request', detail: 'The request URL is not valid.' })
-    : toProblem(error)
+    : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? notFound() : toProblem(error)
   reply.headers({ ...BARE_HEADERS, 'x-request-id': request.id })
   sendProblem(request, reply, problem)
 }
@@ -135,6 +269,15 @@ async function problemDetailsPlugin (fastify: FastifyInstance): Promise<void> {
 
   // Unknown routes and methods are rate-limited like everything else (F3).
   fastify.setNotFoundHandler({ preHandler: fastify.rateLimit() }, (request, reply) => sendProblem(request, reply, notFound()))
+
+  // During shutdown a request on a still-open keep-alive connection gets a problem+json 503 with
+  // X-Request-Id (B4), not Fastify's bare return503OnClosing answer; it runs after the logging
+  // plugin's onRequest hook, so the id is already set.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onRequest', async () => {
+    if (closing) throw serviceUnavailable('The server is shutting down; retry on another instance.')
+  })
 }
 
 export default fp(problemDetailsPlugin, { name: 'problem-details', fastify: '5.x', dependencies: ['rate-limit'] })

@@ -1,6 +1,9 @@
+import { connect, type Socket } from 'node:net'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildTestApp, json } from '../helpers/app.js'
+import { waitFor } from '../helpers/sessions.js'
+import { bearer, registerAndLogin } from '../helpers/users.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -112,4 +115,82 @@ t.test('B4: X-Request-Id is echoed when sane and replaced when not', async (t) =
   const ids = new Set<string>()
   for (let i = 0; i < 20; i++) ids.add(String((await app.inject({ method: 'GET', url: '/health' })).headers['x-request-id']))
   t.equal(ids.size, 20, 'new ids are unique')
+})
+
+t.test('B4: a path parameter over maxParamLength is a 404 problem, like a malformed id', async (t) => {
+  const { app } = await buildTestApp(t)
+  const { tokens } = await registerAndLogin(app)
+  const long = 'a'.repeat(201)
+  const body = assertProblem(t, await app.inject({ method: 'GET', url: `/notes/${long}`, headers: bearer(tokens.access_token) }), 404, `/notes/${long}`)
+  t.equal(body.type, 'urn:secure-api:problem:not-found')
+  assertProblem(t, await app.inject({ method: 'GET', url: `/notes/${'b'.repeat(200)}`, headers: bearer(tokens.access_token) }), 404, `/notes/${'b'.repeat(200)}`)
+})
+
+/** Reads from a raw socket until `count` complete HTTP responses (Content-Length bodies) have arrived. */
+async function readResponses (socket: Socket, count: number): Promise<Array<{ status: number, headers: Record<string, string>, body: string }>> {
+  let buffer = ''
+  return await new Promise((resolve, reject) => {
+    const parse = (): void => {
+      const responses: Array<{ status: number, headers: Record<string, string>, body: string }> = []
+      let rest = buffer
+      while (responses.length < count) {
+        const end = rest.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n')
+        const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+        const length = Number(headers['content-length'] ?? 0)
+        if (rest.length < end + 4 + length) return
+        responses.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) })
+        rest = rest.slice(end + 4 + length)
+      }
+      resolve(responses)
+    }
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => { buffer += chunk; parse() })
+    socket.on('error', reject)
+    socket.on('close', () => { reject(new Error(`socket closed after: ${buffer}`)) })
+  })
+}
+
+t.test('B4/G3: a request on a kept-alive connection during shutdown is a 503 problem with X-Request-Id', async (t) => {
+  const testApp = await buildTestApp(t)
+  const { app } = testApp
+  // A slow request keeps the connection busy, so closing cannot reap it as idle.
+  let release = (): void => {}
+  let started = (): void => {}
+  const slowStarted = new Promise<void>((resolve) => { started = resolve })
+  app.get('/test-slow', async () => {
+    started()
+    await new Promise<void>((resolve) => { release = resolve })
+    return { ok: true }
+  })
+  let preCloseRan = (): void => {}
+  const closingStarted = new Promise<void>((resolve) => { preCloseRan = resolve })
+  app.addHook('preClose', async () => { preCloseRan() })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => { socket.destroy() })
+  const responses = readResponses(socket, 2)
+  socket.write('GET /test-slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n')
+  await slowStarted
+  const closed = app.close()
+  await closingStarted
+  socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nX-Request-Id: during-shutdown\r\n\r\n')
+  // The second request is answered (queued behind the first) before the first one ends.
+  t.not(await waitFor(async () => testApp.logs.some((line) => line.reqId === 'during-shutdown' && /^request (failed|rejected)$/.test(String(line.msg))), 5000, 10), -1, 'the shutdown refusal was logged')
+  release()
+  const [slow, refused] = await responses
+  await closed
+  t.equal(slow?.status, 200, 'the request in flight completes')
+  t.equal(refused?.status, 503, 'the new request is refused')
+  t.match(refused?.headers['content-type'], /^application\/problem\+json/, 'problem+json')
+  t.equal(refused?.headers['x-request-id'], 'during-shutdown', 'X-Request-Id is set')
+  t.equal(refused?.headers['retry-after'], '5')
+  const body = JSON.parse(refused?.body ?? '{}') as Record<string, unknown>
+  t.equal(body.status, 503)
+  t.equal(body.type, 'urn:secure-api:problem:service-unavailable')
+  t.equal(body.request_id, 'during-shutdown')
+  t.equal(body.detail, 'The server is shutting down; retry on another instance.')
 })
