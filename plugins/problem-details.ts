@@ -262,7 +262,9 @@ export function clientErrorHandler (this: FastifyInstance, error: Error & { code
 async function problemDetailsPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    // A 503 we chose to send (shutting down, busy, a dependency down) is no bug: no stack trace.
+    if (problem.status >= 500 && error === problem) request.log.warn({ problem: problem.slug, status: problem.status }, 'request refused')
+    else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ problem: problem.slug, status: problem.status }, 'request rejected')
     return sendProblem(request, reply, problem)
   })
