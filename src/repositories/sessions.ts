@@ -128,10 +128,6 @@ export async function revokeOwnSession (db: Kysely<Database>, userId: string, se
   return Number(result.numUpdatedRows) === 1
 }
 
-export async function findSession (db: Kysely<Database>, sessionId: string): Promise<SessionRow | undefined> {
-  return await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()
-}
-
 /** The user's sessions that can still refresh, newest first. */
 export async function listLiveSessions (db: Kysely<Database>, userId: string): Promise<SessionRow[]> {
   const now = new Date().toISOString()

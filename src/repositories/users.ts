@@ -58,11 +58,6 @@ export async function findUserById (db: Kysely<Database>, id: string): Promise<U
   return await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function usernameExists (db: Kysely<Database>, username: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
-  return row !== undefined
-}
-
 export async function recordLogin (db: Kysely<Database>, id: string, newPasswordHash?: string): Promise<void> {
   const now = new Date().toISOString()
   await db.updateTable('users')
