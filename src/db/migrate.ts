@@ -11,12 +11,31 @@ const provider: MigrationProvider = {
   getMigrations: async () => await Promise.resolve(migrations)
 }
 
-/** Applies pending migrations; returns the names applied. Throws on the first failure. */
-export async function migrateToLatest (db: Kysely<Database>): Promise<string[]> {
+/** How often a migration run that lost a race with another process is retried. */
+const MIGRATION_ATTEMPTS = 3
+
+async function migrateOnce (db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) {
     throw error instanceof Error ? error : new Error('migration failed')
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
+}
+
+/**
+ * Applies pending migrations; returns the names applied. PostgreSQL serialises concurrent
+ * runs with Kysely's advisory lock, but SQLite has no lock across processes: two instances
+ * (or a CLI and a server) starting together on a new file can both try the same migration.
+ * The loser's transaction rolls back, and its retry finds the work done.
+ */
+export async function migrateToLatest (db: Kysely<Database>): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db)
+    } catch (error) {
+      if (attempt >= MIGRATION_ATTEMPTS) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 100)))
+    }
+  }
 }

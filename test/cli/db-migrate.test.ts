@@ -25,3 +25,10 @@ t.test('db:migrate with an unsupported DATABASE_URL names the variable and exits
   t.match(result.stderr, /DATABASE_URL/)
   t.equal(result.stdout, '')
 })
+
+t.test('db:migrate run by several processes at once on a new SQLite file: all succeed, one applies', async (t) => {
+  const env = cliEnv(t)
+  const runs = await Promise.all([1, 2, 3, 4].map(async () => await runCli('db-migrate', [], env)))
+  for (const run of runs) t.equal(run.code, 0, run.stderr)
+  t.equal(runs.filter((run) => run.stdout.includes('applied now: 0001-initial')).length, 1, 'the migration ran exactly once')
+})
