@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { buildApp } from '../src/build-app.js'
 import { loadConfig } from '../src/config.js'
+import { isEntryPoint, writeOrCheck } from './generated-file.js'
 
 /**
  * Writes openapi/openapi.json from the running app's schemas (`--write`), or fails when the
@@ -26,24 +26,7 @@ export async function generateOpenApi (): Promise<string> {
 }
 
 async function main (): Promise<void> {
-  const mode = process.argv[2]
-  const generated = await generateOpenApi()
-  if (mode === '--write') {
-    writeFileSync(OPENAPI_PATH, generated)
-    console.log('openapi/openapi.json written')
-    return
-  }
-  let committed = ''
-  try {
-    committed = readFileSync(OPENAPI_PATH, 'utf8')
-  } catch {
-    // A missing file is simply a difference.
-  }
-  if (committed !== generated) {
-    console.error('openapi/openapi.json differs from what the code generates: run `npm run openapi:generate` and commit the result.')
-    process.exit(1)
-  }
-  console.log('openapi/openapi.json is up to date')
+  writeOrCheck(process.argv[2], OPENAPI_PATH, await generateOpenApi(), 'openapi/openapi.json', 'npm run openapi:generate')
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) await main()
+if (isEntryPoint(import.meta.url)) await main()

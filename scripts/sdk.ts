@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from 'openapi-typescript'
+import { isEntryPoint, writeOrCheck } from './generated-file.js'
 
 /**
  * Generates sdk/schema.d.ts (the types of every path, operation and component) from the
@@ -16,28 +17,7 @@ export async function generateSdkTypes (document: OpenAPI3 = JSON.parse(readFile
 }
 
 async function main (): Promise<void> {
-  const mode = process.argv[2]
-  const generated = await generateSdkTypes()
-  if (mode === '--write') {
-    writeFileSync(SDK_SCHEMA_PATH, generated)
-    console.log('sdk/schema.d.ts written')
-    return
-  }
-  if (mode !== '--check') {
-    console.error('usage: tsx scripts/sdk.ts --write | --check')
-    process.exit(2)
-  }
-  let committed = ''
-  try {
-    committed = readFileSync(SDK_SCHEMA_PATH, 'utf8')
-  } catch {
-    // A missing file is simply a difference.
-  }
-  if (committed !== generated) {
-    console.error('sdk/schema.d.ts differs from what openapi/openapi.json generates: run `npm run sdk:generate` and commit the result.')
-    process.exit(1)
-  }
-  console.log('sdk/schema.d.ts is up to date')
+  writeOrCheck(process.argv[2], SDK_SCHEMA_PATH, await generateSdkTypes(), 'sdk/schema.d.ts', 'npm run sdk:generate')
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) await main()
+if (isEntryPoint(import.meta.url)) await main()
