@@ -2,9 +2,9 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { readFileSync } from 'node:fs'
+import { readPackageInfo } from '../src/lib/package-info.js'
 
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string, description: string }
+const packageJson = readPackageInfo()
 
 export const TAGS = [
   { name: 'auth', description: 'Register, log in, refresh, log out; your account and sessions' },
