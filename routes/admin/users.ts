@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { UserRow } from '../../src/db/schema.js'
-import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
-import { conflict, notFound, validationFailed } from '../../src/lib/problems.js'
+import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
+import { conflict, notFound } from '../../src/lib/problems.js'
 import { revokeUserSessions } from '../../src/repositories/sessions.js'
 import { findUserById, listUsersPage, parseRoles, updateUser, type Role } from '../../src/repositories/users.js'
 import { AdminUserPageSchema, AdminUserUpdateSchema } from '../../src/schemas/admin.js'
@@ -56,10 +56,7 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     }
   }, async (request) => {
     const { limit, cursor } = request.query
-    const after = cursor === undefined ? undefined : decodeCursor(cursor)
-    if (cursor !== undefined && after === undefined) {
-      throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
-    }
+    const after = cursorParameter(cursor)
     const { rows, hasMore } = await listUsersPage(fastify.db, limit ?? DEFAULT_PAGE_LIMIT, after)
     const last = rows.at(-1)
     return {

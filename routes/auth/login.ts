@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { UserRow } from '../../src/db/schema.js'
-import { createSession } from '../../src/repositories/sessions.js'
+import { createSession, sessionLifetimes } from '../../src/repositories/sessions.js'
 import { findUserByUsername, parseRoles, recordLogin } from '../../src/repositories/users.js'
 import { invalidCredentials } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
@@ -29,7 +29,7 @@ function clientMeta (request: FastifyRequest): { userAgent: string | null, ip: s
 
 export default async function loginRoute (fastify: FastifyInstance): Promise<void> {
   const { config } = fastify
-  const lifetimes = { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
+  const lifetimes = sessionLifetimes(config)
 
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/login', {
     config: { rateLimit: authRateLimit(config) },

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { clientMeta } from '../../src/lib/client-meta.js'
 import { invalidRefreshToken } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { revokeSession, rotateRefreshToken } from '../../src/repositories/sessions.js'
+import { revokeSession, rotateRefreshToken, sessionLifetimes } from '../../src/repositories/sessions.js'
 import { findUserById, parseRoles } from '../../src/repositories/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
@@ -12,7 +12,7 @@ import { tokenResponse } from '../../src/security/token-response.js'
 
 export default async function refreshRoute (fastify: FastifyInstance): Promise<void> {
   const { config } = fastify
-  const lifetimes = { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
+  const lifetimes = sessionLifetimes(config)
 
   /** Ends a session here and now: in the database, and in this instance's revocation list at once (A9). */
   async function endSession (sessionId: string, reason: string): Promise<void> {

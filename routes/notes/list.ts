@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
-import { validationFailed } from '../../src/lib/problems.js'
+import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
 import { listNotes } from '../../src/repositories/notes.js'
 import { DEFAULT_PAGE_LIMIT, PageQuery } from '../../src/schemas/common.js'
 import { NotePageSchema } from '../../src/schemas/notes.js'
@@ -23,10 +22,7 @@ export default async function listNotesRoute (fastify: FastifyInstance): Promise
     }
   }, async (request) => {
     const { limit, cursor } = request.query
-    const after = cursor === undefined ? undefined : decodeCursor(cursor)
-    if (cursor !== undefined && after === undefined) {
-      throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API issued', location: 'query' }], 'The cursor is not valid; start again without one.')
-    }
+    const after = cursorParameter(cursor)
     // Ajv has applied the default already; the fallback only satisfies the type.
     const page = await listNotes(fastify.db, ownerOf(request), limit ?? DEFAULT_PAGE_LIMIT, after)
     return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }

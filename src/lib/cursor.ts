@@ -4,6 +4,8 @@
  * No signature is needed: every list query is also filtered by owner, so a hand-made cursor
  * can only move within the caller's own notes.
  */
+import { validationFailed } from './problems.js'
+
 export interface CursorPosition {
   createdAt: string
   id: string
@@ -28,4 +30,14 @@ export function decodeCursor (cursor: string): CursorPosition | undefined {
   // Only the canonical spelling: other texts that decode to the same bytes are refused.
   if (encodeCursor({ createdAt, id }) !== cursor) return undefined
   return { createdAt, id }
+}
+
+/** The `?cursor=` of a list request: absent means the first page; anything we did not issue is a 400. */
+export function cursorParameter (cursor: string | undefined): CursorPosition | undefined {
+  if (cursor === undefined) return undefined
+  const position = decodeCursor(cursor)
+  if (position === undefined) {
+    throw validationFailed([{ pointer: '/cursor', message: 'is not a cursor this API issued', location: 'query' }], 'The cursor is not valid; start again without one.')
+  }
+  return position
 }

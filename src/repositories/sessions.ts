@@ -11,6 +11,11 @@ export interface SessionLifetimes {
   idleSeconds: number
 }
 
+/** The lifetimes the configuration sets for every session. */
+export function sessionLifetimes (config: { REFRESH_TOKEN_TTL: number, REFRESH_TOKEN_IDLE_TTL: number }): SessionLifetimes {
+  return { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
+}
+
 export interface NewSession {
   userId: string
   userAgent: string | null

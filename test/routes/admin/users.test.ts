@@ -188,3 +188,11 @@ onEachDatabase(t, 'C6: DELETE /admin/users/{id}/sessions ends every session of t
   t.equal(events.length, 1, 'H1: audited')
   t.match(events[0], { outcome: 'success', user_id: admin.id, target_user_id: user.id, sessions_ended: 2, ip: String, request_id: String, at: /Z$/ })
 })
+
+t.test('GET /admin/users refuses a cursor it did not issue with a 400 pointing at it', async (t) => {
+  const { app } = await buildTestApp(t)
+  const admin = await createAdmin(app)
+  const response = await app.inject({ method: 'GET', url: '/admin/users?cursor=bm90LWEtY3Vyc29y', headers: bearer(admin.tokens.access_token) })
+  t.equal(response.statusCode, 400)
+  t.match(json(response), { status: 400, errors: [{ pointer: '/cursor', location: 'query' }] })
+})
