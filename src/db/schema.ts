@@ -15,6 +15,8 @@ export interface UsersTable {
   created_at: string
   updated_at: string
   last_login_at: string | null
+  /** The authentication epoch: bumped by every change that must end sessions (I1). */
+  auth_version: number
 }
 
 export interface SessionsTable {
@@ -28,6 +30,12 @@ export interface SessionsTable {
   revoked_reason: string | null
   user_agent: string | null
   ip: string | null
+  /** users.auth_version when the session was made; a bump ends it (I1). */
+  auth_version: number
+  /** JSON array of RFC 8176 method values; kept by refreshes (K4). */
+  amr: string
+  acr: string
+  auth_time: string
 }
 
 export interface RefreshTokensTable {
@@ -45,6 +53,42 @@ export interface SigningKeysTable {
   created_at: string
   signs_from: string
   retired_at: string | null
+  /** 1: the private key is sealed with kid, alg and use as associated data. */
+  aad_version: number
+}
+
+export interface DeviceTokensTable {
+  id: string
+  user_id: string
+  token_hash: string
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  revoked_at: string | null
+  user_agent: string | null
+  ip: string | null
+}
+
+export interface AuditEventsTable {
+  id: string
+  at: string
+  type: string
+  outcome: string
+  actor_id: string | null
+  subject_id: string | null
+  session_id: string | null
+  ip: string | null
+  user_agent: string | null
+  /** This server's request id (never a client's unless a trusted proxy set it, J3). */
+  request_id: string
+  /** What the client sent as X-Request-Id, kept apart. */
+  client_request_id: string | null
+  /** JSON object. */
+  details: string
+  /** How many events an aggregated row stands for (J2); 1 otherwise. */
+  count: number
+  /** actor|type|minute on aggregated rows, null otherwise. */
+  bucket: string | null
 }
 
 export interface NotesTable {
@@ -63,6 +107,8 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   signing_keys: SigningKeysTable
   notes: NotesTable
+  device_tokens: DeviceTokensTable
+  audit_events: AuditEventsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -71,3 +117,5 @@ export type UserUpdate = Updateable<UsersTable>
 export type SessionRow = Selectable<SessionsTable>
 export type SigningKeyRow = Selectable<SigningKeysTable>
 export type NoteRow = Selectable<NotesTable>
+export type DeviceTokenRow = Selectable<DeviceTokensTable>
+export type AuditEventRow = Selectable<AuditEventsTable>

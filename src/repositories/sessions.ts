@@ -50,7 +50,11 @@ export async function createSession (db: Kysely<Database>, input: NewSession, li
     revoked_at: null,
     revoked_reason: null,
     user_agent: input.userAgent,
-    ip: input.ip
+    ip: input.ip,
+    auth_version: 0,
+    amr: '["pwd"]',
+    acr: 'urn:secure-api:acr:password',
+    auth_time: createdAt
   }
   const refreshToken = generateRefreshToken()
   await db.transaction().execute(async (trx) => {

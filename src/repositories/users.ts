@@ -39,7 +39,8 @@ export async function createUser (db: Kysely<Database>, user: NewUser): Promise<
     disabled: 0,
     created_at: now,
     updated_at: now,
-    last_login_at: null
+    last_login_at: null,
+    auth_version: 0
   }
   try {
     await db.insertInto('users').values(row).execute()

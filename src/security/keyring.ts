@@ -144,7 +144,8 @@ export async function addSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, e
     private_key: encryption.encrypt(generated.privatePem, generated.kid),
     created_at: now.toISOString(),
     signs_from: new Date(now.getTime() + activationDelaySeconds * 1000).toISOString(),
-    retired_at: null
+    retired_at: null,
+    aad_version: 0
   })
   return generated.kid
 }
