@@ -1,7 +1,7 @@
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import type { Role } from '../src/repositories/users.js'
+import { findUserById, parseRoles, type Role } from '../src/repositories/users.js'
 import { invalidToken, insufficientScope, missingCredentials } from '../src/lib/problems.js'
 import { problem } from '../src/schemas/problem.js'
 import { AccessTokenIssuer, ACCESS_TOKEN_TYP, checkClaims, type AccessTokenSettings } from '../src/security/access-tokens.js'
@@ -18,6 +18,10 @@ export interface Principal {
   sessionId: string
   tokenId: string
   roles: Role[]
+  /** How the session's user authenticated (K4): RFC 8176 methods, RFC 9470 class, epoch seconds. */
+  amr: string[]
+  acr: string | undefined
+  authTime: number | undefined
 }
 
 export type AuthRequirement = 'user' | 'admin'
@@ -154,11 +158,30 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
       request.securityWarning('auth_invalid_token', { reason: claims === undefined ? 'claims' : 'revoked' })
       throw invalidToken()
     }
-    request.principal = { userId: claims.sub, username: claims.preferred_username, sessionId: claims.sid, tokenId: claims.jti, roles: claims.roles }
+    request.principal = {
+      userId: claims.sub,
+      username: claims.preferred_username,
+      sessionId: claims.sid,
+      tokenId: claims.jti,
+      roles: claims.roles,
+      amr: claims.amr,
+      acr: claims.acr,
+      authTime: claims.auth_time
+    }
   }
 
+  /**
+   * The token's roles first (cheap refusal), then the account as it is now: admin traffic is
+   * low, and a token minted before a demotion or a disable must change nothing (I2).
+   */
   async function requireAdmin (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    if (request.principal?.roles.includes('admin') !== true) {
+    const principal = request.principal
+    const account = principal?.roles.includes('admin') === true ? await findUserById(fastify.db, principal.userId) : undefined
+    if (principal !== null && principal.roles.includes('admin') && (account === undefined || account.disabled === 1)) {
+      request.securityWarning('auth_invalid_token', { reason: 'account disabled or deleted', user_id: principal.userId })
+      throw invalidToken()
+    }
+    if (account === undefined || !parseRoles(account.roles).includes('admin')) {
       // One budgeted warning, not an audit line per request: a flood cannot flood the log (H3).
       request.securityWarning('authorization_denied', { user_id: request.principal?.userId, path: request.routeOptions.url })
       throw insufficientScope('admin')
@@ -187,4 +210,4 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['config', 'db', 'logging', 'rate-limit'] })
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['config', 'db', 'logging', 'audit', 'rate-limit'] })

@@ -64,6 +64,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit trail
+         * @description Security events stored in the database whatever LOG_LEVEL says, newest first, a page at a time: logins and their failures, throttling, refreshes and reuse detection, logouts, password changes, ended sessions, account locks, administrator actions, and denials (rejected tokens, refused roles), which are aggregated per actor (or address), type and minute with a `count`. Filter by `type`, `user_id` (acting or acted upon), `since` and `until`. Rows older than AUDIT_RETENTION_DAYS are pruned. Needs the admin role.
+         */
+        get: operations["adminListAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/users": {
         parameters: {
             query?: never;
@@ -99,7 +119,7 @@ export interface paths {
         head?: never;
         /**
          * Change roles or disable an account
-         * @description Sets the roles (the complete new set) and/or the disabled flag. Disabling ends every session of the user at once and refuses their logins and refreshes. Removing a role also ends every session, so a demotion takes effect immediately; a granted role reaches the tokens at the next refresh (within ACCESS_TOKEN_TTL). An administrator cannot remove their own admin role or disable themselves (409), so there is always an administrator left. Needs the admin role.
+         * @description Sets the roles (the complete new set) and/or the disabled flag. Disabling ends every session of the user at once and refuses their logins and refreshes. Removing a role also ends every session, so a demotion takes effect immediately; a granted role reaches the tokens at the next refresh (within ACCESS_TOKEN_TTL). An administrator cannot remove their own admin role or disable themselves (409 cannot-demote-self), and the last active administrator cannot be demoted or disabled by anyone (409 last-admin), also when two administrators demote each other at once. The caller's own roles are read again for every admin operation, so an administrator demoted a moment ago can change nothing. Needs the admin role.
          */
         patch: operations["adminUpdateUser"];
         trace?: never;
@@ -124,6 +144,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your device tokens
+         * @description The devices where you logged in successfully and whose device token still works: a login that sends it is throttled on that device alone. They all end when the password changes.
+         */
+        get: operations["listDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget one of your device tokens
+         * @description Ends a device token (a lost phone, say): logins sending it are throttled like anonymous ones again. Sessions are not ended; end them with DELETE /auth/sessions/{id}. Another user's device, or one already ended, answers 404.
+         */
+        delete: operations["deleteDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -135,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Log in
-         * @description Exchanges a username and password for a short-lived access token (a JWT) and a single-use refresh token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401. By default, after 5 consecutive failures for one username (existing or not, from any address) each further attempt must wait 1 s, 2 s, 4 s... up to 15 minutes, and 100 failures lock the username for an hour; too many failures from one client address (IPv6: one /64) across usernames are refused too. A refused attempt gets 429 with Retry-After and RateLimit-* headers; a successful login clears the username's count.
+         * @description Exchanges a username and password for a short-lived access token (a JWT), a single-use refresh token and a long-lived device token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401. By default, after 5 consecutive wrong passwords for one username (existing or not, from any address) each further attempt must wait 1 s, 2 s, 4 s... up to 15 minutes, and 100 failures lock the username for an hour; too many failures from one client address (IPv6: one /64) across usernames are refused too. A refused attempt gets 429 with Retry-After and RateLimit-* headers; a successful login clears the count. Send the device_token of an earlier login on this device and the attempt is counted on that device alone, so a stranger guessing your username cannot keep you out.
          */
         post: operations["login"];
         delete?: never;
@@ -478,6 +538,28 @@ export interface components {
             password: string;
         };
         /**
+         * LoginRequest
+         * @description A username and password, and optionally the device token of an earlier login
+         * @example {
+         *       "username": "ada.lovelace",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
+        LoginRequest: {
+            /**
+             * @description Letters, digits, ".", "_" and "-"; compared case-insensitively
+             * @example ada.lovelace
+             */
+            username: string;
+            /**
+             * @description Any Unicode; compared exactly
+             * @example correct horse battery staple
+             */
+            password: string;
+            /** @description The device_token of an earlier successful login of this account on this device, if you kept it: this attempt is then throttled on the device's own budget, so someone else hammering the username cannot lock you out (OWASP "device cookies"). An unknown, expired or foreign token is ignored. */
+            device_token?: string;
+        };
+        /**
          * TokenResponse
          * @description Tokens issued at login and refresh
          */
@@ -500,6 +582,8 @@ export interface components {
              * @example 604800
              */
             refresh_token_expires_in: number;
+            /** @description Login only: opaque and long-lived, bound to this account. Keep it on this device and send it with the next login (LoginRequest.device_token). It ends with a password change, a reset or when you delete the device (DELETE /auth/devices/{id}). */
+            device_token?: string;
         };
         /**
          * RefreshRequest
@@ -550,6 +634,43 @@ export interface components {
             items: components["schemas"]["Session"][];
         };
         /**
+         * Device
+         * @description A device token: a device where this account logged in successfully
+         */
+        Device: {
+            /**
+             * Format: uuid
+             * @description A random UUID
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Last successful login with this device token (RFC 3339 UTC)
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description Ends unless used again before (DEVICE_TOKEN_TTL after the last use)
+             */
+            expires_at: string;
+            /** @description User-Agent of the last login */
+            user_agent: string | null;
+            /** @description Client address of the last login */
+            ip: string | null;
+        };
+        /**
+         * DeviceList
+         * @description The caller's live device tokens, most recently used first
+         */
+        DeviceList: {
+            items: components["schemas"]["Device"][];
+        };
+        /**
          * ChangePasswordRequest
          * @example {
          *       "current_password": "correct horse battery staple",
@@ -589,6 +710,51 @@ export interface components {
             roles?: ("user" | "admin")[];
             /** @description true ends every session of the user and refuses their logins */
             disabled?: boolean;
+        };
+        /**
+         * AuditEvent
+         * @description One security event from the durable audit trail
+         */
+        AuditEvent: {
+            /**
+             * Format: uuid
+             * @description A random UUID
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339, UTC); for an aggregated row, its first event
+             */
+            at: string;
+            /** @description What happened: login, login_throttled, refresh, refresh_reuse_detected, logout, password_change, session_end, register, account_locked, admin_user_update, admin_end_sessions, user_create, auth_invalid_token, auth_missing_credentials, authorization_denied, ... */
+            type: string;
+            outcome: "success" | "failure" | "denied" | "detected";
+            actor_id: string | null;
+            subject_id: string | null;
+            session_id: string | null;
+            ip: string | null;
+            user_agent: string | null;
+            /** @description This server's request id (or a trusted proxy's); never a client's own X-Request-Id */
+            request_id: string;
+            client_request_id: string | null;
+            /**
+             * Format: int32
+             * @description How many events this row stands for: denials are aggregated per actor (or address), type and minute
+             */
+            count: number;
+            /** @description Event-specific fields, e.g. the attempted username or the reason */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * AuditEventPage
+         * @description A page of audit events, newest first
+         */
+        AuditEventPage: {
+            items: components["schemas"]["AuditEvent"][];
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
         };
         /**
          * Note
@@ -849,6 +1015,101 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size (1..100, default 20) */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's next_cursor */
+                cursor?: string;
+                /** @description Only events of this type */
+                type?: string;
+                /** @description Only events where this user acted or was acted upon */
+                user_id?: string;
+                /** @description Only events at or after this time (RFC 3339) */
+                since?: string;
+                /** @description Only events before this time (RFC 3339) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description The request is malformed or invalid */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the admin role */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -1177,6 +1438,135 @@ export interface operations {
             };
         };
     };
+    listDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your live device tokens */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A random UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device token has ended */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller's */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -1186,11 +1576,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description Tokens for the new session */
+            /** @description Tokens for the new session, and the device token to keep */
             200: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

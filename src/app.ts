@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import autoload from '@fastify/autoload'
 import type { FastifyInstance } from 'fastify'
+import auditPlugin from '../plugins/audit.js'
 import authPlugin from '../plugins/auth.js'
 import corsPlugin from '../plugins/cors.js'
 import dbPlugin from '../plugins/db.js'
@@ -21,6 +22,7 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(securityHeadersPlugin)
   await fastify.register(corsPlugin)
   await fastify.register(dbPlugin)
+  await fastify.register(auditPlugin)
   // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

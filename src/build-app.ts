@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app from './app.js'
+import type { AuthTestHooks } from './auth/test-hooks.js'
 import { splitList, type Config } from './config.js'
 import { createValidatorCompiler } from './lib/validation.js'
 import { loggerOptions, requestIdFor } from './logger.js'
@@ -14,6 +15,8 @@ import { clientErrorHandler, frameworkErrorHandler } from '../plugins/problem-de
 export interface BuildOptions {
   /** Where log lines go (tests capture them here); stdout when absent. */
   logStream?: DestinationStream
+  /** Tests only: pause points that force race interleavings (src/auth/test-hooks.ts). */
+  testHooks?: AuthTestHooks
 }
 
 /** Timeouts and sizes that bound what one client can hold (F2). */
@@ -63,7 +66,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.BODY_LIMIT }, parseJson)
 
   try {
-    await fastify.register(configPlugin, { config })
+    await fastify.register(configPlugin, { config, testHooks: options.testHooks })
     // Not encapsulated: the root instance (and so tests and scripts) sees every decorator.
     await fastify.register(fp(app, { name: 'app' }))
   } catch (error) {

@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900 }),
   REFRESH_TOKEN_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 2592000 }),
   REFRESH_TOKEN_IDLE_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 604800 }),
+  DEVICE_TOKEN_TTL: Type.Integer({ minimum: 86400, maximum: 31536000, default: 7776000 }),
   KEY_ENCRYPTION_SECRET: Type.Optional(Type.String()),
   KEY_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
   REVOCATION_POLL_INTERVAL: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),

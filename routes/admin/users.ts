@@ -3,9 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { UserRow } from '../../src/db/schema.js'
 import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
-import { conflict, notFound } from '../../src/lib/problems.js'
-import { revokeUserSessions } from '../../src/repositories/sessions.js'
-import { findUserById, listUsersPage, parseRoles, updateUser, type Role } from '../../src/repositories/users.js'
+import { conflict, insufficientScope, notFound } from '../../src/lib/problems.js'
+import { changeUserAsAdmin } from '../../src/auth/admin-changes.js'
+import { applyCredentialChange } from '../../src/auth/end-sessions.js'
+import { findUserById, listUsersPage, parseRoles, type Role } from '../../src/repositories/users.js'
 import { AdminUserPageSchema, AdminUserUpdateSchema } from '../../src/schemas/admin.js'
 import { DEFAULT_PAGE_LIMIT, PageQuery, Uuid } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
@@ -37,13 +38,6 @@ const UserIdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 export default async function adminUsersRoutes (fastify: FastifyInstance): Promise<void> {
   const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
-  /** Ends every session of a user now: in the database and in this instance's revocation list (A9, A10). */
-  async function endAllSessions (userId: string, reason: string): Promise<number> {
-    const ended = await revokeUserSessions(fastify.db, userId, reason)
-    fastify.revocations.markRevoked(ended)
-    return ended.length
-  }
-
   routes.get('/users', {
     config: { auth: 'admin' },
     schema: {
@@ -71,7 +65,7 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
       operationId: 'adminUpdateUser',
       tags: ['admin'],
       summary: 'Change roles or disable an account',
-      description: 'Sets the roles (the complete new set) and/or the disabled flag. Disabling ends every session of the user at once and refuses their logins and refreshes. Removing a role also ends every session, so a demotion takes effect immediately; a granted role reaches the tokens at the next refresh (within ACCESS_TOKEN_TTL). An administrator cannot remove their own admin role or disable themselves (409), so there is always an administrator left. Needs the admin role.',
+      description: 'Sets the roles (the complete new set) and/or the disabled flag. Disabling ends every session of the user at once and refuses their logins and refreshes. Removing a role also ends every session, so a demotion takes effect immediately; a granted role reaches the tokens at the next refresh (within ACCESS_TOKEN_TTL). An administrator cannot remove their own admin role or disable themselves (409 cannot-demote-self), and the last active administrator cannot be demoted or disabled by anyone (409 last-admin), also when two administrators demote each other at once. The caller\'s own roles are read again for every admin operation, so an administrator demoted a moment ago can change nothing. Needs the admin role.',
       params: UserIdParams,
       body: Type.Ref(AdminUserUpdateSchema),
       response: { 200: Type.Ref(AdminUserSchema, { description: 'The account after the change' }), ...problems(400, 404, 409, 413, 415, 429, 503) }
@@ -80,29 +74,28 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     const admin = request.principal
     const { id } = request.params
     const { roles, disabled } = request.body
-    const target = await findUserById(fastify.db, id)
-    if (target === undefined || admin === null) throw notFound('No account has this id.')
-    if (id === admin.userId && (disabled === true || (roles !== undefined && !roles.includes('admin')))) {
-      request.audit('admin_user_update', 'denied', { user_id: admin.userId, username: admin.username, target_user_id: id, reason: 'an administrator cannot demote or disable themselves' })
-      throw conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.')
+    if (admin === null) throw notFound('No account has this id.')
+    const who = { user_id: admin.userId, username: admin.username, target_user_id: id }
+    const changes = { ...(roles === undefined ? {} : { roles }), ...(disabled === undefined ? {} : { disabled }) }
+    const result = await changeUserAsAdmin(fastify.db, fastify.database.dialect, admin.userId, id, { roles, disabled }, (target, sessionsEnded) =>
+      request.auditRow('admin_user_update', 'success', { ...who, target_username: target.username, changes, sessions_ended: sessionsEnded }))
+    switch (result.outcome) {
+      case 'not-found':
+        throw notFound('No account has this id.')
+      case 'actor-not-admin':
+        await request.audit('admin_user_update', 'denied', { ...who, reason: 'the caller is no longer an active administrator' })
+        throw insufficientScope('admin')
+      case 'self-demotion':
+        await request.audit('admin_user_update', 'denied', { ...who, reason: 'an administrator cannot demote or disable themselves' })
+        throw conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.')
+      case 'last-admin':
+        await request.audit('admin_user_update', 'denied', { ...who, reason: 'the last active administrator cannot be demoted or disabled' })
+        throw conflict('last-admin', 'This is the last active administrator: make another account an administrator first.')
+      case 'updated':
+        fastify.revocations.markRevoked(result.endedSessions)
+        request.logAudit(result.audit)
+        return toAdminUser(result.user)
     }
-    const before = parseRoles(target.roles)
-    const updated = await updateUser(fastify.db, id, { roles, disabled })
-    if (updated === undefined) throw notFound('No account has this id.')
-    const roleRemoved = roles !== undefined && before.some((role) => !roles.includes(role))
-    let sessionsEnded = 0
-    if (disabled === true || roleRemoved) {
-      sessionsEnded = await endAllSessions(id, disabled === true ? 'user_disabled' : 'roles_reduced')
-    }
-    request.audit('admin_user_update', 'success', {
-      user_id: admin.userId,
-      username: admin.username,
-      target_user_id: id,
-      target_username: updated.username,
-      changes: { ...(roles === undefined ? {} : { roles }), ...(disabled === undefined ? {} : { disabled }) },
-      sessions_ended: sessionsEnded
-    })
-    return toAdminUser(updated)
   })
 
   routes.delete('/users/:id/sessions', {
@@ -120,8 +113,11 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     const { id } = request.params
     const target = await findUserById(fastify.db, id)
     if (target === undefined || admin === null) throw notFound('No account has this id.')
-    const sessionsEnded = await endAllSessions(id, 'ended_by_admin')
-    request.audit('admin_end_sessions', 'success', { user_id: admin.userId, username: admin.username, target_user_id: id, target_username: target.username, sessions_ended: sessionsEnded })
+    const audit = request.auditRow('admin_end_sessions', 'success', { user_id: admin.userId, username: admin.username, target_user_id: id, target_username: target.username })
+    // A new epoch too: a login of the user that verified its password just before cannot finish (I1).
+    const ended = await applyCredentialChange(fastify.db, id, 'ended_by_admin', [audit]) ?? []
+    fastify.revocations.markRevoked(ended)
+    request.logAudit(audit)
     return await reply.code(204).send(null)
   })
 }

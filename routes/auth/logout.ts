@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { revokeSession } from '../../src/repositories/sessions.js'
+import { endOneSession } from '../../src/auth/end-sessions.js'
 import { problems } from '../../src/schemas/problem.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 
@@ -18,10 +18,11 @@ export default async function logoutRoute (fastify: FastifyInstance): Promise<vo
   }, async (request, reply) => {
     const principal = request.principal
     if (principal !== null) {
-      await revokeSession(fastify.db, principal.sessionId, 'logout')
+      const audit = request.auditRow('logout', 'success', { user_id: principal.userId, username: principal.username, session_id: principal.sessionId })
+      await endOneSession(fastify.db, principal.sessionId, 'logout', [audit])
       // Keyed on the session id, not the token string, so every token of the session dies (A9).
       fastify.revocations.markRevoked([principal.sessionId])
-      request.audit('logout', 'success', { user_id: principal.userId, username: principal.username, session_id: principal.sessionId })
+      request.logAudit(audit)
     }
     return await reply.code(204).send(null)
   })

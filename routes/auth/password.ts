@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { invalidToken, validationFailed } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { revokeUserSessions } from '../../src/repositories/sessions.js'
-import { findUserById, setPasswordHash } from '../../src/repositories/users.js'
+import { applyCredentialChange } from '../../src/auth/end-sessions.js'
+import { findUserById } from '../../src/repositories/users.js'
 import { ChangePasswordRequestSchema } from '../../src/schemas/account.js'
 import { problems } from '../../src/schemas/problem.js'
 import { checkPassword } from '../../src/security/password-policy.js'
@@ -26,29 +26,43 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
     const user = principal === null ? undefined : await findUserById(fastify.db, principal.userId)
     if (principal === null || user === undefined || user.disabled === 1) throw invalidToken()
     const { current_password: currentPassword, new_password: newPassword } = request.body
+    const who = { user_id: user.id, username: user.username, session_id: principal.sessionId }
     // The policy is cheap and runs first, so a weak new password costs no argon2 work (D3).
     const violations = checkPassword(newPassword, user.username, fastify.config.PASSWORD_MIN_LENGTH, '/new_password')
     if (violations.length > 0) {
-      request.audit('password_change', 'failure', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: 'new password violates the policy' })
+      await request.audit('password_change', 'failure', { ...who, reason: 'new password violates the policy' })
       throw validationFailed(violations.map((violation) => ({ ...violation, location: 'body' as const })), 'The new password does not meet the password policy.')
     }
     // The current-password check is a password oracle for whoever holds a stolen access token:
     // it shares the login throttle (D6), counted on the same account.
     const attempt = await fastify.loginThrottle.begin(user.username, request.ip)
     if (!attempt.allowed) {
-      request.audit('password_change', 'denied', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: `throttled (${attempt.reason})` })
+      await request.audit('password_change', 'denied', { ...who, reason: `throttled (${attempt.reason})` })
       throw loginThrottledProblem(attempt)
     }
     if (!await fastify.passwords.verify(user.password_hash, currentPassword)) {
-      request.audit('password_change', 'failure', { user_id: user.id, username: user.username, session_id: principal.sessionId, reason: 'wrong current password' })
+      await attempt.failed()
+      await request.audit('password_change', 'failure', { ...who, reason: 'wrong current password' })
       throw validationFailed([{ pointer: '/current_password', message: 'is not your current password', location: 'body' }], 'The current password is incorrect.')
     }
     await attempt.succeeded()
-    await setPasswordHash(fastify.db, user.id, await fastify.passwords.hash(newPassword))
-    // Whoever else held a session (perhaps the reason for the change) is logged out too (C6).
-    const ended = await revokeUserSessions(fastify.db, user.id, 'password_change')
+    const newHash = await fastify.passwords.hash(newPassword)
+    // One transaction: the new hash, a new authentication epoch (so a login that verified the
+    // old password meanwhile cannot finish, I1), every session and device token ended (C6), the audit row.
+    const audit = request.auditRow('password_change', 'success', who)
+    const ended = await applyCredentialChange(fastify.db, user.id, 'password_change', [audit], async (trx) => {
+      // Only if nobody changed the password since we verified it.
+      const changed = await trx.updateTable('users').set({ password_hash: newHash })
+        .where('id', '=', user.id).where('password_hash', '=', user.password_hash)
+        .executeTakeFirst()
+      return Number(changed.numUpdatedRows) === 1
+    })
+    if (ended === undefined) {
+      await request.audit('password_change', 'failure', { ...who, reason: 'the password changed meanwhile' })
+      throw invalidToken()
+    }
     fastify.revocations.markRevoked(ended)
-    request.audit('password_change', 'success', { user_id: user.id, username: user.username, session_id: principal.sessionId, sessions_ended: ended.length })
+    request.logAudit(audit)
     return await reply.code(204).send(null)
   })
 }

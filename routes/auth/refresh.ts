@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox'
 import { clientMeta } from '../../src/lib/client-meta.js'
 import { invalidRefreshToken } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { revokeSession, rotateRefreshToken, sessionLifetimes } from '../../src/repositories/sessions.js'
+import type { AuditRow } from '../../src/audit/audit-event.js'
+import { endOneSession } from '../../src/auth/end-sessions.js'
+import { rotateRefreshToken, sessionAuthentication, sessionLifetimes } from '../../src/repositories/sessions.js'
 import { findUserById, parseRoles } from '../../src/repositories/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
@@ -14,9 +16,9 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
   const { config } = fastify
   const lifetimes = sessionLifetimes(config)
 
-  /** Ends a session here and now: in the database, and in this instance's revocation list at once (A9). */
-  async function endSession (sessionId: string, reason: string): Promise<void> {
-    await revokeSession(fastify.db, sessionId, reason)
+  /** Ends a session here and now, with its audit row: in the database, and in the revocation list at once (A9). */
+  async function endSession (sessionId: string, reason: string, audit: AuditRow): Promise<void> {
+    await endOneSession(fastify.db, sessionId, reason, [audit])
     fastify.revocations.markRevoked([sessionId])
   }
 
@@ -35,29 +37,41 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
     }
   }, async (request, reply) => {
     const meta = clientMeta(request)
-    const result = await rotateRefreshToken(fastify.db, request.body.refresh_token, lifetimes, meta)
+    const hooks = fastify.testHooks
+    let audit: AuditRow | undefined
+    const result = await rotateRefreshToken(fastify.db, request.body.refresh_token, lifetimes, meta, {
+      beforeRotation: hooks.beforeRefreshRotation === undefined ? undefined : async (session) => { await hooks.beforeRefreshRotation?.(session.id) },
+      auditRow: (session) => {
+        audit = request.auditRow('refresh', 'success', { user_id: session.user_id, session_id: session.id })
+        return audit
+      }
+    })
     if (result.outcome === 'invalid') {
-      request.audit('refresh', 'failure', { reason: 'unknown, expired or revoked refresh token' })
+      await request.audit('refresh', 'failure', { reason: 'unknown, expired, revoked or superseded refresh token' })
       throw invalidRefreshToken()
     }
     if (result.outcome === 'reused') {
       // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the whole session.
-      await endSession(result.session.id, 'refresh_token_reuse')
-      request.audit('refresh_reuse_detected', 'detected', { user_id: result.session.user_id, session_id: result.session.id, reason: 'a rotated refresh token was presented again; session revoked' })
+      const detected = request.auditRow('refresh_reuse_detected', 'detected', { user_id: result.session.user_id, session_id: result.session.id, reason: 'a rotated refresh token was presented again; session revoked' })
+      await endSession(result.session.id, 'refresh_token_reuse', detected)
+      request.logAudit(detected)
       request.securityWarning('refresh_reuse_detected', { user_id: result.session.user_id, session_id: result.session.id })
       throw invalidRefreshToken()
     }
     const { session, refreshToken } = result
     const user = await findUserById(fastify.db, session.user_id)
     if (user === undefined || user.disabled === 1) {
-      await endSession(session.id, 'user_disabled')
-      request.audit('refresh', 'failure', { user_id: session.user_id, session_id: session.id, reason: user === undefined ? 'user deleted' : 'user disabled' })
+      // Only reachable if the account changed outside this API between the rotation and here.
+      const ended = request.auditRow('refresh', 'failure', { user_id: session.user_id, session_id: session.id, reason: user === undefined ? 'user deleted' : 'user disabled' })
+      await endSession(session.id, 'user_disabled', ended)
+      request.logAudit(ended)
       throw invalidRefreshToken()
     }
     // Roles come from the account now, not from the session's start (E5).
     const roles = parseRoles(user.roles)
-    const accessToken = fastify.accessTokens.issue({ userId: user.id, username: user.username, roles, sessionId: session.id })
-    request.audit('refresh', 'success', { user_id: user.id, username: user.username, session_id: session.id })
+    // The session's amr, acr and auth_time are kept: a refresh is not an authentication (K4).
+    const accessToken = fastify.accessTokens.issue({ userId: user.id, username: user.username, roles, sessionId: session.id, authentication: sessionAuthentication(session) })
+    if (audit !== undefined) request.logAudit(audit)
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, refreshToken, session))
   })

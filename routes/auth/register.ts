@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { AuditRow } from '../../src/audit/audit-event.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, UsernameTakenError } from '../../src/repositories/users.js'
@@ -30,12 +31,16 @@ export default async function registerRoute (fastify: FastifyInstance): Promise<
     if (violations.length > 0) throw validationFailed(violations, 'The password does not meet the password policy.')
     const passwordHash = await fastify.passwords.hash(password)
     try {
-      const user = await createUser(fastify.db, { username, passwordHash, roles: ['user'] })
-      request.audit('register', 'success', { user_id: user.id, username })
+      let audit: AuditRow | undefined
+      const user = await createUser(fastify.db, { username, passwordHash, roles: ['user'] }, (id) => {
+        audit = request.auditRow('register', 'success', { user_id: id, username })
+        return audit
+      })
+      if (audit !== undefined) request.logAudit(audit)
       return await reply.code(201).send(toUser(user))
     } catch (error) {
       if (error instanceof UsernameTakenError) {
-        request.audit('register', 'failure', { username, reason: 'username taken' })
+        await request.audit('register', 'failure', { username, reason: 'username taken' })
         throw conflict('username-taken', 'This username is taken.')
       }
       throw error

@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox'
 import type { SessionRow } from '../../src/db/schema.js'
 import { notFound } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { listLiveSessions, revokeOwnSession } from '../../src/repositories/sessions.js'
+import { endOwnSession } from '../../src/auth/end-sessions.js'
+import { listLiveSessions } from '../../src/repositories/sessions.js'
 import { Uuid } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
 import { SessionListSchema, type Session } from '../../src/schemas/sessions.js'
@@ -56,13 +57,14 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
     const principal = request.principal
     const { id } = request.params
     // Owner-scoped in the query itself: someone else's session id is simply not found (E1).
-    const ended = principal !== null && await revokeOwnSession(fastify.db, principal.userId, id, 'ended_by_user')
+    const audit = request.auditRow('session_end', 'success', { user_id: principal?.userId ?? null, username: principal?.username ?? null, session_id: id, current: id === principal?.sessionId })
+    const ended = principal !== null && await endOwnSession(fastify.db, principal.userId, id, 'ended_by_user', [audit])
     if (!ended) {
-      request.audit('session_end', 'failure', { user_id: principal?.userId ?? null, session_id: id, reason: 'not found or not the caller\'s' })
+      await request.audit('session_end', 'failure', { user_id: principal?.userId ?? null, session_id: id, reason: 'not found or not the caller\'s' })
       throw notFound('No live session of yours has this id.')
     }
     fastify.revocations.markRevoked([id])
-    request.audit('session_end', 'success', { user_id: principal.userId, username: principal.username, session_id: id, current: id === principal.sessionId })
+    request.logAudit(audit)
     return await reply.code(204).send(null)
   })
 }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
+import { auditRow } from '../audit/audit-event.js'
 import { createUser, UsernameTakenError, type Role } from '../repositories/users.js'
 import { checkPassword } from '../security/password-policy.js'
 import { PasswordHasher } from '../security/passwords.js'
@@ -33,7 +35,10 @@ await runCommand(async (config, database) => {
     maxQueue: 1
   })
   try {
-    const user = await createUser(database.db, { username, passwordHash: await hasher.hash(password), roles })
+    // Recorded like any account change, with the command line as its origin (J1).
+    const origin = { ip: null, userAgent: 'cli:user:create', requestId: randomUUID(), clientRequestId: null }
+    const user = await createUser(database.db, { username, passwordHash: await hasher.hash(password), roles }, (id) =>
+      auditRow('user_create', 'success', { user_id: null, target_user_id: id, username, roles }, origin))
     process.stdout.write(`created user ${user.username} (${user.id}) with roles ${roles.join(', ')}\n`)
   } catch (error) {
     if (error instanceof UsernameTakenError) throw new UsageError(`the username ${username} is taken`)

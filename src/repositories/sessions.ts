@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely'
 import type { Database, SessionRow } from '../db/schema.js'
 import { MAX_LISTED_SESSIONS } from '../schemas/sessions.js'
 import { generateRefreshToken, hashRefreshToken } from '../security/refresh-tokens.js'
+import type { AuditRow } from '../audit/audit-event.js'
+import { insertAuditRows } from '../audit/audit-store.js'
 
 export interface SessionLifetimes {
   /** Absolute lifetime in seconds (REFRESH_TOKEN_TTL): never extended. */
@@ -16,10 +18,20 @@ export function sessionLifetimes (config: { REFRESH_TOKEN_TTL: number, REFRESH_T
   return { absoluteSeconds: config.REFRESH_TOKEN_TTL, idleSeconds: config.REFRESH_TOKEN_IDLE_TTL }
 }
 
+/** How the user proved who they are (RFC 8176 amr, RFC 9470 acr and auth_time, K4). */
+export interface Authentication {
+  amr: string[]
+  acr: string
+  authTime: Date
+}
+
 export interface NewSession {
   userId: string
   userAgent: string | null
   ip: string | null
+  /** The user's authentication epoch the sign-in verified against (I1). */
+  authVersion: number
+  authentication: Authentication
 }
 
 /** Where a refresh came from; the session records the latest. */
@@ -35,9 +47,11 @@ function idleDeadline (from: Date, lifetimes: SessionLifetimes, absoluteEnd: str
   return idle < absoluteEnd ? idle : absoluteEnd
 }
 
-/** A login: a new session (never an extension of an old one, C7) and its first refresh token. */
-export async function createSession (db: Kysely<Database>, input: NewSession, lifetimes: SessionLifetimes): Promise<IssuedSession> {
-  const now = new Date()
+/**
+ * A login: a new session (never an extension of an old one, C7) and its first refresh token.
+ * Call it inside the transaction that claimed the sign-in (users.claimSignIn), never alone.
+ */
+export async function insertSession (trx: Kysely<Database>, input: NewSession, lifetimes: SessionLifetimes, now: Date): Promise<IssuedSession> {
   const createdAt = now.toISOString()
   const expiresAt = new Date(now.getTime() + lifetimes.absoluteSeconds * 1000).toISOString()
   const session: SessionRow = {
@@ -51,17 +65,32 @@ export async function createSession (db: Kysely<Database>, input: NewSession, li
     revoked_reason: null,
     user_agent: input.userAgent,
     ip: input.ip,
-    auth_version: 0,
-    amr: '["pwd"]',
-    acr: 'urn:secure-api:acr:password',
-    auth_time: createdAt
+    auth_version: input.authVersion,
+    amr: JSON.stringify(input.authentication.amr),
+    acr: input.authentication.acr,
+    auth_time: input.authentication.authTime.toISOString()
   }
   const refreshToken = generateRefreshToken()
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('sessions').values(session).execute()
-    await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, created_at: createdAt, rotated_at: null }).execute()
-  })
+  await trx.insertInto('sessions').values(session).execute()
+  await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, created_at: createdAt, rotated_at: null }).execute()
   return { session, refreshToken }
+}
+
+/** What a session says about how its user authenticated (K4); a refresh keeps it. */
+export function sessionAuthentication (session: SessionRow): Authentication {
+  const parsed: unknown = JSON.parse(session.amr)
+  return {
+    amr: Array.isArray(parsed) ? parsed.filter((value): value is string => typeof value === 'string') : [],
+    acr: session.acr,
+    authTime: new Date(session.auth_time)
+  }
+}
+
+export interface RotationHooks {
+  /** Tests only: pauses a refresh between its read and its transaction, to force a race (I1). */
+  beforeRotation?: (session: SessionRow) => Promise<void>
+  /** The audit row of a successful rotation, written in its transaction (J1). */
+  auditRow?: (session: SessionRow) => AuditRow
 }
 
 export type RotationResult =
@@ -77,7 +106,7 @@ export type RotationResult =
  * in PostgreSQL that UPDATE waits on the row lock of a concurrent revocation and re-checks
  * its WHERE clause, so a session revoked mid-refresh never hands out a new token.
  */
-export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: ClientInfo): Promise<RotationResult> {
+export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: ClientInfo, hooks: RotationHooks = {}): Promise<RotationResult> {
   const tokenHash = hashRefreshToken(presented)
   const now = new Date()
   const nowIso = now.toISOString()
@@ -92,6 +121,7 @@ export async function rotateRefreshToken (db: Kysely<Database>, presented: strin
   if (session.revoked_at !== null || session.expires_at <= nowIso || session.idle_expires_at <= nowIso) return { outcome: 'invalid' }
   if (rotatedAt !== null) return { outcome: 'reused', session }
 
+  await hooks.beforeRotation?.(session)
   const nextToken = generateRefreshToken()
   const idleExpiresAt = idleDeadline(now, lifetimes, session.expires_at)
   const result = await db.transaction().execute(async (trx): Promise<RotationResult> => {
@@ -103,10 +133,15 @@ export async function rotateRefreshToken (db: Kysely<Database>, presented: strin
     const touched = await trx.updateTable('sessions').set({ last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip })
       .where('id', '=', session.id).where('revoked_at', 'is', null)
       .where('expires_at', '>', nowIso).where('idle_expires_at', '>', nowIso)
+      // Still at the account's authentication epoch, and the account still enabled (I1).
+      .where((eb) => eb.exists(eb.selectFrom('users').select('users.id')
+        .whereRef('users.id', '=', 'sessions.user_id').whereRef('users.auth_version', '=', 'sessions.auth_version')
+        .where('users.disabled', '=', 0)))
       .executeTakeFirst()
-    // Revoked (or expired) between the read above and now: no new token for it.
+    // Revoked, expired or out of epoch between the read above and now: no new token for it.
     if (Number(touched.numUpdatedRows) !== 1) return { outcome: 'invalid' }
     await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(nextToken), session_id: session.id, created_at: nowIso, rotated_at: null }).execute()
+    if (hooks.auditRow !== undefined) await insertAuditRows(trx, [hooks.auditRow(session)])
     return { outcome: 'rotated', session: { ...session, last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip }, refreshToken: nextToken }
   })
   return result

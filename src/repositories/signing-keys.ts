@@ -20,3 +20,10 @@ export async function retireKey (db: Kysely<Database>, kid: string, at: string):
     .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
 }
+
+/** Stores a key sealed with kid, alg and use as associated data; only rows still sealed the old way change. */
+export async function resealKey (db: Kysely<Database>, kid: string, privateKey: string): Promise<void> {
+  await db.updateTable('signing_keys').set({ private_key: privateKey, aad_version: 1 })
+    .where('kid', '=', kid).where('aad_version', '=', 0)
+    .execute()
+}

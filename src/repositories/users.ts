@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database, UserRow } from '../db/schema.js'
 import { isUniqueViolation } from '../db/errors.js'
+import type { AuditRow } from '../audit/audit-event.js'
+import { insertAuditRows } from '../audit/audit-store.js'
 
 export type Role = 'user' | 'admin'
 
@@ -28,7 +30,8 @@ export interface NewUser {
   roles: Role[]
 }
 
-export async function createUser (db: Kysely<Database>, user: NewUser): Promise<UserRow> {
+/** A new account; `audit` builds the row written in the same transaction (J1). */
+export async function createUser (db: Kysely<Database>, user: NewUser, audit?: (userId: string) => AuditRow): Promise<UserRow> {
   const now = new Date().toISOString()
   const row: UserRow = {
     id: randomUUID(),
@@ -43,7 +46,10 @@ export async function createUser (db: Kysely<Database>, user: NewUser): Promise<
     auth_version: 0
   }
   try {
-    await db.insertInto('users').values(row).execute()
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('users').values(row).execute()
+      if (audit !== undefined) await insertAuditRows(trx, [audit(row.id)])
+    })
   } catch (error) {
     if (isUniqueViolation(error)) throw new UsernameTakenError()
     throw error
@@ -59,15 +65,41 @@ export async function findUserById (db: Kysely<Database>, id: string): Promise<U
   return await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function recordLogin (db: Kysely<Database>, id: string, newPasswordHash?: string): Promise<void> {
-  const now = new Date().toISOString()
-  await db.updateTable('users')
-    .set(newPasswordHash === undefined ? { last_login_at: now } : { last_login_at: now, password_hash: newPasswordHash, updated_at: now })
-    .where('id', '=', id).execute()
+/**
+ * The atomic step of a sign-in (I1): records the login only while the account is still enabled
+ * and still at the authentication epoch the caller read before its slow work (argon2). False
+ * when a credential change came in between: the caller answers as for a wrong password.
+ * In PostgreSQL this UPDATE also locks the user row until the caller's transaction ends, so a
+ * concurrent change waits and then ends the session this transaction creates.
+ */
+export async function claimSignIn (db: Kysely<Database>, id: string, authVersion: number, now: Date, newPasswordHash?: string): Promise<boolean> {
+  const at = now.toISOString()
+  const result = await db.updateTable('users')
+    .set(newPasswordHash === undefined ? { last_login_at: at } : { last_login_at: at, password_hash: newPasswordHash, updated_at: at })
+    .where('id', '=', id).where('auth_version', '=', authVersion).where('disabled', '=', 0)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Moves the user to a new authentication epoch; false when no such user. Must run inside the change's transaction. */
+export async function bumpAuthEpoch (db: Kysely<Database>, id: string, now: Date): Promise<boolean> {
+  const result = await db.updateTable('users')
+    .set((eb) => ({ auth_version: eb('auth_version', '+', 1), updated_at: now.toISOString() }))
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 export async function setPasswordHash (db: Kysely<Database>, id: string, passwordHash: string): Promise<void> {
   await db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date().toISOString() }).where('id', '=', id).execute()
+}
+
+/** Accounts that are enabled and hold the admin role (roles are stored as a JSON array). */
+export async function countActiveAdmins (db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('disabled', '=', 0).where('roles', 'like', '%"admin"%')
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 export interface UserPagePosition {

@@ -1,11 +1,13 @@
 import type { TSchema } from '@sinclair/typebox'
 import { ChangePasswordRequestSchema } from './account.js'
 import { AdminUserPageSchema, AdminUserUpdateSchema } from './admin.js'
+import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
+import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
 import { ProblemSchema } from './problem.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
-import { AdminUserSchema, CredentialsSchema, UserSchema } from './users.js'
+import { AdminUserSchema, CredentialsSchema, LoginRequestSchema, UserSchema } from './users.js'
 
 /** Schemas with an $id: added once to the app, referenced by $ref, named components in OpenAPI. */
 export const sharedSchemas: TSchema[] = [
@@ -13,13 +15,18 @@ export const sharedSchemas: TSchema[] = [
   UserSchema,
   AdminUserSchema,
   CredentialsSchema,
+  LoginRequestSchema,
   TokenResponseSchema,
   RefreshRequestSchema,
   SessionSchema,
   SessionListSchema,
+  DeviceSchema,
+  DeviceListSchema,
   ChangePasswordRequestSchema,
   AdminUserPageSchema,
   AdminUserUpdateSchema,
+  AuditEventSchema,
+  AuditEventPageSchema,
   NoteSchema,
   CreateNoteRequestSchema,
   UpdateNoteRequestSchema,

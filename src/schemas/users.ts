@@ -29,5 +29,21 @@ export const CredentialsSchema = Type.Object({
   examples: [{ username: 'ada.lovelace', password: 'correct horse battery staple' }]
 })
 
+export const LoginRequestSchema = Type.Object({
+  username: UsernameSchema,
+  password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: 'Any Unicode; compared exactly', examples: ['correct horse battery staple'] }),
+  device_token: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'The device_token of an earlier successful login of this account on this device, if you kept it: this attempt is then throttled on the device\'s own budget, so someone else hammering the username cannot lock you out (OWASP "device cookies"). An unknown, expired or foreign token is ignored.'
+  }))
+}, {
+  $id: 'LoginRequest',
+  title: 'LoginRequest',
+  description: 'A username and password, and optionally the device token of an earlier login',
+  additionalProperties: false,
+  examples: [{ username: 'ada.lovelace', password: 'correct horse battery staple' }]
+})
+
 export type User = Static<typeof UserSchema>
 export type Credentials = Static<typeof CredentialsSchema>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import type { Role } from '../repositories/users.js'
+import type { Authentication } from '../repositories/sessions.js'
 import type { Keyring } from './keyring.js'
 
 /** RFC 9068 §2.1: the media type that marks a JWT as an access token. */
@@ -16,6 +17,10 @@ export interface AccessTokenClaims {
   sid: string
   roles: Role[]
   preferred_username: string
+  /** RFC 8176 methods, RFC 9470 class and time of the authentication (K4); absent only from tokens issued before they existed. */
+  amr: string[]
+  acr: string | undefined
+  auth_time: number | undefined
 }
 
 export interface AccessTokenSettings {
@@ -29,6 +34,7 @@ export interface TokenSubject {
   username: string
   roles: Role[]
   sessionId: string
+  authentication: Authentication
 }
 
 type Sign = (payload: Record<string, unknown>) => string
@@ -60,7 +66,10 @@ export class AccessTokenIssuer {
       sid: subject.sessionId,
       roles: subject.roles,
       // Lets /protected answer without a database read; usernames never change.
-      preferred_username: subject.username
+      preferred_username: subject.username,
+      amr: subject.authentication.amr,
+      acr: subject.authentication.acr,
+      auth_time: Math.floor(subject.authentication.authTime.getTime() / 1000)
     })
   }
 }
@@ -76,10 +85,13 @@ function isStringArray (value: unknown): value is string[] {
 export function checkClaims (payload: unknown, settings: AccessTokenSettings, nowSeconds: number, leewaySeconds: number): AccessTokenClaims | undefined {
   if (payload === null || typeof payload !== 'object') return undefined
   const claims = payload as Record<string, unknown>
-  const { sub, sid, jti, iat, exp, roles, preferred_username: username } = claims
+  const { sub, sid, jti, iat, exp, roles, preferred_username: username, amr, acr, auth_time: authTime } = claims
   if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return undefined
   if (typeof iat !== 'number' || typeof exp !== 'number' || !Number.isFinite(iat) || !Number.isFinite(exp)) return undefined
   if (typeof username !== 'string' || !isStringArray(roles)) return undefined
+  if (amr !== undefined && !isStringArray(amr)) return undefined
+  if (acr !== undefined && typeof acr !== 'string') return undefined
+  if (authTime !== undefined && (typeof authTime !== 'number' || !Number.isFinite(authTime) || authTime > iat + leewaySeconds)) return undefined
   if (iat > nowSeconds + leewaySeconds) return undefined
   if (exp - iat > settings.ttlSeconds + leewaySeconds) return undefined
   return {
@@ -91,6 +103,9 @@ export function checkClaims (payload: unknown, settings: AccessTokenSettings, no
     iat,
     exp,
     roles: roles.filter((role): role is Role => role === 'user' || role === 'admin'),
-    preferred_username: username
+    preferred_username: username,
+    amr: amr ?? [],
+    acr,
+    auth_time: authTime
   }
 }

@@ -12,9 +12,16 @@ function deriveKey (secret: string): Buffer {
 }
 
 /**
- * Encrypts private signing keys at rest with AES-256-GCM; the row's kid is the additional
- * authenticated data, so a ciphertext moved to another row does not decrypt.
+ * The additional authenticated data of a sealed signing key: its kid, algorithm and use, so
+ * a ciphertext moved to another row, or a row relabelled to another algorithm, does not
+ * decrypt (aad_version 1). Keys sealed before carry the kid alone (aad_version 0) and are
+ * resealed when the key set is next loaded.
  */
+export function signingKeyAad (kid: string, alg: string): string {
+  return `${kid}|${alg}|sig`
+}
+
+/** Encrypts private signing keys at rest with AES-256-GCM, bound to `aad` (see signingKeyAad). */
 export class KeyEncryption {
   private readonly key: Buffer
 
@@ -22,21 +29,21 @@ export class KeyEncryption {
     this.key = deriveKey(secret)
   }
 
-  encrypt (plaintext: string, kid: string): string {
+  encrypt (plaintext: string, aad: string): string {
     const iv = randomBytes(12)
     const cipher = createCipheriv('aes-256-gcm', this.key, iv)
-    cipher.setAAD(Buffer.from(kid))
+    cipher.setAAD(Buffer.from(aad))
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
     return [FORMAT, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.')
   }
 
-  decrypt (sealed: string, kid: string): string {
+  decrypt (sealed: string, kid: string, aad = kid): string {
     const [format, iv, tag, ciphertext] = sealed.split('.')
     if (format !== FORMAT || iv === undefined || tag === undefined || ciphertext === undefined) {
       throw new Error(`signing key ${kid}: unknown encryption format`)
     }
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'))
-    decipher.setAAD(Buffer.from(kid))
+    decipher.setAAD(Buffer.from(aad))
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     try {
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')

@@ -1,9 +1,9 @@
 import type { JsonWebKey } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { Database } from '../db/schema.js'
-import { insertKey, listUsableKeys, retireKey } from '../repositories/signing-keys.js'
-import type { KeyEncryption } from './key-encryption.js'
-import { generateSigningKey, hmacKid, publicPemFromJwk, type AsymmetricAlg, type JwtAlg } from './signing-keys.js'
+import type { Database, SigningKeyRow } from '../db/schema.js'
+import { insertKey, listUsableKeys, resealKey, retireKey } from '../repositories/signing-keys.js'
+import { signingKeyAad, type KeyEncryption } from './key-encryption.js'
+import { generateSigningKey, hmacKid, publicJwkFromPrivatePem, publicPemFromJwk, samePublicKey, type AsymmetricAlg, type JwtAlg } from './signing-keys.js'
 
 export interface SigningMaterial {
   kid: string
@@ -13,6 +13,8 @@ export interface SigningMaterial {
 
 interface LoadedKey {
   kid: string
+  /** Key material derived from the private key: the only public key trusted. */
+  derivedJwk: JsonWebKey
   publicPem: string
   publicJwk: JsonWebKey
   privatePem: string
@@ -71,20 +73,41 @@ export class DatabaseKeyring implements Keyring {
     await this.reload()
   }
 
+  /**
+   * Loads the usable keys. Each one verifies itself: the public key served and trusted is the
+   * one derived from the decrypted private key, and a stored public part that disagrees (a
+   * database write that swapped it) stops the load with an error instead of being published.
+   * At start that stops the start; a periodic reload keeps the set it had.
+   */
   async reload (): Promise<void> {
     const rows = await listUsableKeys(this.db, this.alg)
     const next = new Map<string, LoadedKey>()
     for (const row of rows) {
-      const publicJwk = JSON.parse(row.public_jwk) as JsonWebKey
+      const cached = this.keys.get(row.kid)
+      const privatePem = cached?.privatePem ?? await this.unseal(row)
+      const derived = cached?.derivedJwk ?? publicJwkFromPrivatePem(privatePem)
+      const stored = JSON.parse(row.public_jwk) as JsonWebKey
+      if (!samePublicKey(stored, derived)) {
+        throw new Error(`signing key ${row.kid}: the stored public key does not match its private key; refusing to load the key set (was the signing_keys table edited?)`)
+      }
       next.set(row.kid, {
         kid: row.kid,
-        publicJwk,
-        publicPem: this.keys.get(row.kid)?.publicPem ?? publicPemFromJwk(publicJwk),
-        privatePem: this.keys.get(row.kid)?.privatePem ?? this.encryption.decrypt(row.private_key, row.kid),
+        derivedJwk: derived,
+        publicJwk: { ...derived, kid: row.kid, alg: row.alg, use: 'sig' },
+        publicPem: cached?.publicPem ?? publicPemFromJwk(derived),
+        privatePem,
         signsFrom: Date.parse(row.signs_from)
       })
     }
     this.keys = next
+  }
+
+  /** Decrypts a stored key; one sealed the old way (kid-only AAD) is resealed with kid, alg and use. */
+  private async unseal (row: SigningKeyRow): Promise<string> {
+    if (row.aad_version === 1) return this.encryption.decrypt(row.private_key, row.kid, signingKeyAad(row.kid, row.alg))
+    const privatePem = this.encryption.decrypt(row.private_key, row.kid)
+    await resealKey(this.db, row.kid, this.encryption.encrypt(privatePem, signingKeyAad(row.kid, row.alg)))
+    return privatePem
   }
 
   signingKey (): SigningMaterial {
@@ -141,11 +164,11 @@ export async function addSigningKey (db: Kysely<Database>, alg: AsymmetricAlg, e
     kid: generated.kid,
     alg,
     public_jwk: JSON.stringify(generated.publicJwk),
-    private_key: encryption.encrypt(generated.privatePem, generated.kid),
+    private_key: encryption.encrypt(generated.privatePem, signingKeyAad(generated.kid, alg)),
     created_at: now.toISOString(),
     signs_from: new Date(now.getTime() + activationDelaySeconds * 1000).toISOString(),
     retired_at: null,
-    aad_version: 0
+    aad_version: 1
   })
   return generated.kid
 }

@@ -34,13 +34,18 @@ export function clientAddressKey (ip: string): string {
   }
 }
 
+export interface FailureRecord {
+  /** Consecutive failures of the account (or device), this one included. */
+  failures: number
+  /** True when this failure started a hard-stop lock window. */
+  locked: boolean
+}
+
 export interface AllowedAttempt {
   allowed: true
-  /** Consecutive failures of this account, this attempt included. */
-  failures: number
-  /** True when this attempt, if it fails, starts a hard-stop lock window. */
-  locksOnFailure: boolean
-  /** Call after a successful login: clears the account's failures and gives back the address slot. */
+  /** Call once argon2 has said the password is wrong: the only thing that counts as a failure (I6). */
+  failed: () => Promise<FailureRecord>
+  /** Call after a successful login: clears the account's (or device's) failures. */
   succeeded: () => Promise<void>
 }
 
@@ -58,14 +63,24 @@ export type LoginAttempt = AllowedAttempt | RefusedAttempt
 /**
  * Layered login throttling (D6), checked before any argon2 work: per account (the normalised
  * username, whatever the address, existing or not) with exponential back-off and a temporary
- * hard stop, and per client address across usernames. Every attempt is counted as a failure
- * when it starts and forgiven when it succeeds, so parallel guesses cannot share a free slot.
+ * hard stop, and per client address across usernames.
+ *
+ * Exact (I6): an attempt is refused only while a back-off delay is really running, on the
+ * store's clock; only a password that argon2 verified as wrong counts, never a throttled
+ * attempt or one that failed for another reason (a 503). So concurrent right-password logins
+ * are never refused. The price: concurrent wrong guesses are all verified before the first one
+ * is counted; the argon2 queue (ARGON2_MAX_QUEUE) and the per-address limit bound that burst,
+ * and the lock at LOGIN_LOCK_THRESHOLD failures still applies after it.
+ *
+ * A login carrying a valid device token of the account (I7) is throttled on that device's
+ * own counter instead of the account's: a stranger hammering the username cannot keep its
+ * owner out.
  */
 export class LoginThrottle {
   readonly policy: BackoffPolicy
   private readonly addressWindowMs: number
 
-  constructor (private readonly store: ThrottleStore, private readonly settings: LoginThrottleSettings, private readonly clock: () => number = Date.now) {
+  constructor (private readonly store: ThrottleStore, private readonly settings: LoginThrottleSettings) {
     if (settings.freeFailures > settings.lockThreshold) throw new Error('freeFailures must not exceed lockThreshold')
     const lockMs = settings.lockSeconds * 1000
     this.policy = {
@@ -79,18 +94,16 @@ export class LoginThrottle {
     this.addressWindowMs = (settings.addressWindowSeconds ?? ADDRESS_WINDOW_SECONDS) * 1000
   }
 
-  async begin (username: string, ip: string): Promise<LoginAttempt> {
-    const now = this.clock()
-    const accountKey = `login:acct:${normalizeUsername(username)}`
+  /** `deviceId`: the id of a valid device token of this account that the attempt carried. */
+  async begin (username: string, ip: string, deviceId?: string): Promise<LoginAttempt> {
+    const accountKey = deviceId === undefined ? `login:acct:${normalizeUsername(username)}` : `login:dev:${deviceId}`
     const addressKey = `login:addr:${clientAddressKey(ip)}`
-    const address = await this.store.acquireWindow(addressKey, now, this.settings.addressMaxFailures, this.addressWindowMs)
+    const address = await this.store.checkWindow(addressKey, this.settings.addressMaxFailures)
     if (!address.allowed) {
       return { allowed: false, reason: 'address', locked: false, retryAfterSeconds: toSeconds(address.retryAfterMs), limit: this.settings.addressMaxFailures }
     }
-    const account = await this.store.acquireAccount(accountKey, now, this.policy)
+    const account = await this.store.checkAccount(accountKey, this.policy)
     if (!account.allowed) {
-      // This attempt never happened: give the address its slot back.
-      await this.store.releaseWindow(addressKey, now)
       return {
         allowed: false,
         reason: 'account',
@@ -101,12 +114,12 @@ export class LoginThrottle {
     }
     return {
       allowed: true,
-      failures: account.count,
-      locksOnFailure: account.count >= this.policy.lockThreshold,
-      succeeded: async () => {
-        await this.store.resetAccount(accountKey)
-        await this.store.releaseWindow(addressKey, this.clock())
-      }
+      failed: async () => {
+        await this.store.failWindow(addressKey, this.addressWindowMs)
+        const { count } = await this.store.failAccount(accountKey, this.policy)
+        return { failures: count, locked: count >= this.policy.lockThreshold }
+      },
+      succeeded: async () => { await this.store.resetAccount(accountKey) }
     }
   }
 }

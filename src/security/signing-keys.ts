@@ -25,6 +25,18 @@ export function publicPemFromJwk (jwk: JsonWebKey): string {
   return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()
 }
 
+/** The public key a private key implies, as a JWK (key material only). */
+export function publicJwkFromPrivatePem (privatePem: string): JsonWebKey {
+  return createPublicKey(privatePem).export({ format: 'jwk' })
+}
+
+const KEY_MATERIAL = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const
+
+/** True when two JWKs describe the same public key (extra members such as kid and use are ignored). */
+export function samePublicKey (a: JsonWebKey, b: JsonWebKey): boolean {
+  return KEY_MATERIAL.every((member) => a[member] === b[member])
+}
+
 /** HS256 has one configured secret; its kid is derived from it so all instances agree without storage. */
 export function hmacKid (secret: string): string {
   return `hs256-${createHmac('sha256', secret).update('kid').digest('base64url').slice(0, 16)}`

@@ -28,8 +28,12 @@ export class FallbackThrottleStore implements ThrottleStore {
     this.now = options.now ?? Date.now
   }
 
-  async acquireAccount (key: string, now: number, policy: BackoffPolicy): Promise<Decision> {
-    return await this.use(async (store) => await store.acquireAccount(key, now, policy))
+  async checkAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    return await this.use(async (store) => await store.checkAccount(key, policy))
+  }
+
+  async failAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    return await this.use(async (store) => await store.failAccount(key, policy))
   }
 
   async resetAccount (key: string): Promise<void> {
@@ -38,12 +42,12 @@ export class FallbackThrottleStore implements ThrottleStore {
     await this.use(async (store) => { if (store === this.primary) await store.resetAccount(key) })
   }
 
-  async acquireWindow (key: string, now: number, limit: number, windowMs: number): Promise<Decision> {
-    return await this.use(async (store) => await store.acquireWindow(key, now, limit, windowMs))
+  async checkWindow (key: string, limit: number): Promise<Decision> {
+    return await this.use(async (store) => await store.checkWindow(key, limit))
   }
 
-  async releaseWindow (key: string, now: number): Promise<void> {
-    await this.use(async (store) => { await store.releaseWindow(key, now) })
+  async failWindow (key: string, windowMs: number): Promise<Decision> {
+    return await this.use(async (store) => await store.failWindow(key, windowMs))
   }
 
   private async use<T> (operation: (store: ThrottleStore) => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { backoffDelayMs, type BackoffPolicy, type Decision, type ThrottleStore } from './throttle-store.js'
+import { remainingDelayMs, type BackoffPolicy, type Decision, type ThrottleStore } from './throttle-store.js'
 
 interface Entry {
   count: number
@@ -12,40 +12,49 @@ export const DEFAULT_MAX_ENTRIES = 100_000
 
 /**
  * Counters in this process: the store without REDIS_URL, and the per-instance fallback while
- * Redis is down. JavaScript runs each operation to completion, so each one is atomic.
+ * Redis is down. JavaScript runs each operation to completion, so each one is atomic, and the
+ * clock is read inside it.
  */
 export class MemoryThrottleStore implements ThrottleStore {
   private readonly entries = new Map<string, Entry>()
 
-  constructor (private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor (private readonly maxEntries = DEFAULT_MAX_ENTRIES, private readonly clock: () => number = Date.now) {}
 
   get size (): number {
     return this.entries.size
   }
 
-  async acquireAccount (key: string, now: number, policy: BackoffPolicy): Promise<Decision> {
+  async checkAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    const now = this.clock()
     const entry = this.live(key, now)
     const failures = entry?.count ?? 0
-    const readyAt = (entry?.at ?? 0) + backoffDelayMs(failures, policy)
-    if (failures > 0 && now < readyAt) return { allowed: false, count: failures, retryAfterMs: readyAt - now }
-    this.put(key, { count: failures + 1, at: now, expiresAt: now + policy.memoryMs }, now)
-    return { allowed: true, count: failures + 1, retryAfterMs: 0 }
+    const wait = entry === undefined ? 0 : remainingDelayMs(failures, entry.at, now, policy)
+    return { allowed: wait === 0, count: failures, retryAfterMs: wait }
+  }
+
+  async failAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    const now = this.clock()
+    const failures = (this.live(key, now)?.count ?? 0) + 1
+    this.put(key, { count: failures, at: now, expiresAt: now + policy.memoryMs }, now)
+    return { allowed: true, count: failures, retryAfterMs: 0 }
   }
 
   async resetAccount (key: string): Promise<void> {
     this.entries.delete(key)
   }
 
-  async acquireWindow (key: string, now: number, limit: number, windowMs: number): Promise<Decision> {
-    const entry = this.live(key, now) ?? { count: 0, at: now, expiresAt: now + windowMs }
-    if (entry.count >= limit) return { allowed: false, count: entry.count, retryAfterMs: entry.expiresAt - now }
-    this.put(key, { ...entry, count: entry.count + 1 }, now)
-    return { allowed: true, count: entry.count + 1, retryAfterMs: 0 }
+  async checkWindow (key: string, limit: number): Promise<Decision> {
+    const now = this.clock()
+    const entry = this.live(key, now)
+    if (entry === undefined || entry.count < limit) return { allowed: true, count: entry?.count ?? 0, retryAfterMs: 0 }
+    return { allowed: false, count: entry.count, retryAfterMs: entry.expiresAt - now }
   }
 
-  async releaseWindow (key: string, now: number): Promise<void> {
-    const entry = this.live(key, now)
-    if (entry !== undefined && entry.count > 0) entry.count--
+  async failWindow (key: string, windowMs: number): Promise<Decision> {
+    const now = this.clock()
+    const entry = this.live(key, now) ?? { count: 0, at: now, expiresAt: now + windowMs }
+    this.put(key, { ...entry, count: entry.count + 1 }, now)
+    return { allowed: true, count: entry.count + 1, retryAfterMs: 0 }
   }
 
   private live (key: string, now: number): Entry | undefined {

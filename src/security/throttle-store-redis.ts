@@ -2,18 +2,21 @@ import type { Redis } from 'ioredis'
 import type { BackoffPolicy, Decision, ThrottleStore } from './throttle-store.js'
 
 /**
- * The account check-and-count as one Lua script, so that every instance sharing the Redis
- * sees one counter and concurrent attempts are serialised. Same arithmetic as
- * backoffDelayMs() in throttle-store.ts (the shared tests run both stores).
+ * Redis's own clock, in milliseconds: every instance sharing the store reads the same time (I6).
+ * Allowed in scripts since Redis 5 (scripts replicate their effects, not the script).
  */
-const ACQUIRE_ACCOUNT = `
-local now = tonumber(ARGV[1])
-local free = tonumber(ARGV[2])
-local base = tonumber(ARGV[3])
-local maxDelay = tonumber(ARGV[4])
-local threshold = tonumber(ARGV[5])
-local lockMs = tonumber(ARGV[6])
-local memoryMs = tonumber(ARGV[7])
+const NOW = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+`
+
+/** Same arithmetic as backoffDelayMs() and remainingDelayMs() in throttle-store.ts (the shared tests run both stores). */
+const CHECK_ACCOUNT = NOW + `
+local free = tonumber(ARGV[1])
+local base = tonumber(ARGV[2])
+local maxDelay = tonumber(ARGV[3])
+local threshold = tonumber(ARGV[4])
+local lockMs = tonumber(ARGV[5])
 local state = redis.call('HMGET', KEYS[1], 'f', 't')
 local f = tonumber(state[1]) or 0
 local t = tonumber(state[2]) or 0
@@ -23,40 +26,37 @@ if f >= threshold then
 elseif f >= free then
   delay = math.min(base * 2 ^ math.min(f - free, 40), maxDelay)
 end
-if f > 0 and now < t + delay then
+if delay > 0 and now < t + delay then
   return {0, f, t + delay - now}
 end
-f = f + 1
-redis.call('HSET', KEYS[1], 'f', f, 't', now)
+return {1, f, 0}
+`
+
+const FAIL_ACCOUNT = NOW + `
+local memoryMs = tonumber(ARGV[1])
+local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
+redis.call('HSET', KEYS[1], 't', now)
 redis.call('PEXPIRE', KEYS[1], memoryMs)
 return {1, f, 0}
 `
 
-const ACQUIRE_WINDOW = `
+const CHECK_WINDOW = `
 local limit = tonumber(ARGV[1])
-local windowMs = tonumber(ARGV[2])
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count >= limit then
   local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then
-    redis.call('PEXPIRE', KEYS[1], windowMs)
-    ttl = windowMs
-  end
+  if ttl < 0 then ttl = 0 end
   return {0, count, ttl}
-end
-count = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], windowMs)
 end
 return {1, count, 0}
 `
 
-const RELEASE_WINDOW = `
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count > 0 then
-  redis.call('DECR', KEYS[1])
+const FAIL_WINDOW = `
+local count = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
 end
-return 0
+return {1, count, 0}
 `
 
 function toDecision (reply: unknown): Decision {
@@ -69,20 +69,24 @@ function toDecision (reply: unknown): Decision {
 export class RedisThrottleStore implements ThrottleStore {
   constructor (private readonly redis: Redis, private readonly prefix: string) {}
 
-  async acquireAccount (key: string, now: number, policy: BackoffPolicy): Promise<Decision> {
-    return toDecision(await this.redis.eval(ACQUIRE_ACCOUNT, 1, this.prefix + key, now, policy.freeFailures, policy.baseDelayMs,
-      policy.maxDelayMs, policy.lockThreshold, policy.lockMs, policy.memoryMs))
+  async checkAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    return toDecision(await this.redis.eval(CHECK_ACCOUNT, 1, this.prefix + key, policy.freeFailures, policy.baseDelayMs,
+      policy.maxDelayMs, policy.lockThreshold, policy.lockMs))
+  }
+
+  async failAccount (key: string, policy: BackoffPolicy): Promise<Decision> {
+    return toDecision(await this.redis.eval(FAIL_ACCOUNT, 1, this.prefix + key, policy.memoryMs))
   }
 
   async resetAccount (key: string): Promise<void> {
     await this.redis.del(this.prefix + key)
   }
 
-  async acquireWindow (key: string, _now: number, limit: number, windowMs: number): Promise<Decision> {
-    return toDecision(await this.redis.eval(ACQUIRE_WINDOW, 1, this.prefix + key, limit, windowMs))
+  async checkWindow (key: string, limit: number): Promise<Decision> {
+    return toDecision(await this.redis.eval(CHECK_WINDOW, 1, this.prefix + key, limit))
   }
 
-  async releaseWindow (key: string): Promise<void> {
-    await this.redis.eval(RELEASE_WINDOW, 1, this.prefix + key)
+  async failWindow (key: string, windowMs: number): Promise<Decision> {
+    return toDecision(await this.redis.eval(FAIL_WINDOW, 1, this.prefix + key, windowMs))
   }
 }

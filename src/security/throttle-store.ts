@@ -27,17 +27,29 @@ export interface Decision {
   retryAfterMs: number
 }
 
+/**
+ * Every store keeps its own clock (Redis: its TIME; memory: the process's), so instances that
+ * share a store agree on time, and a clock read before an await cannot make a concurrent
+ * attempt look early (I6).
+ */
 export interface ThrottleStore {
-  /**
-   * If the account may try now, counts this attempt as a failure (undone by resetAccount on
-   * success) and allows it; otherwise refuses it without counting.
-   */
-  acquireAccount: (key: string, now: number, policy: BackoffPolicy) => Promise<Decision>
+  /** Refuses only while the account's back-off or lock is really running; never counts. */
+  checkAccount: (key: string, policy: BackoffPolicy) => Promise<Decision>
+  /** Counts one verified failure (after argon2 said the password is wrong); `count` is the total. */
+  failAccount: (key: string, policy: BackoffPolicy) => Promise<Decision>
   resetAccount: (key: string) => Promise<void>
-  /** A fixed window of at most `limit` counted attempts; refused attempts are not counted. */
-  acquireWindow: (key: string, now: number, limit: number, windowMs: number) => Promise<Decision>
-  /** Gives back one counted attempt (a login that succeeded). */
-  releaseWindow: (key: string, now: number) => Promise<void>
+  /** Refuses once a fixed window holds `limit` failures; never counts. */
+  checkWindow: (key: string, limit: number) => Promise<Decision>
+  /** Counts one verified failure in the window (which starts at its first failure). */
+  failWindow: (key: string, windowMs: number) => Promise<Decision>
+}
+
+/** Whether an account that has `failures` consecutive failures, the last at `lastFailureAt`, must still wait at `now`; how long. */
+export function remainingDelayMs (failures: number, lastFailureAt: number, now: number, policy: BackoffPolicy): number {
+  const delay = backoffDelayMs(failures, policy)
+  // A delay of 0 never refuses, whatever the clocks say (I6).
+  if (delay <= 0) return 0
+  return Math.max(0, lastFailureAt + delay - now)
 }
 
 /** How long an account must wait after `failures` consecutive failures. */

@@ -7,7 +7,7 @@ import { onEachDatabase } from '../helpers/databases.js'
 import { bearer, registerAndLogin } from '../helpers/users.js'
 import { buildApp } from '../../src/build-app.js'
 import { loadConfig } from '../../src/config.js'
-import { DEV_SECRET_FILE, KeyEncryption, resolveKeyEncryptionSecret } from '../../src/security/key-encryption.js'
+import { DEV_SECRET_FILE, KeyEncryption, resolveKeyEncryptionSecret, signingKeyAad } from '../../src/security/key-encryption.js'
 
 onEachDatabase(t, 'keys at rest: the stored private key is encrypted and opens only with the right secret and kid', async (t, databaseUrl) => {
   const secret = randomBytes(32).toString('base64url')
@@ -21,15 +21,19 @@ onEachDatabase(t, 'keys at rest: the stored private key is encrypted and opens o
   t.match(row.private_key, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'AES-GCM sealed: format.iv.tag.ciphertext')
   t.notMatch(row.public_jwk, /"d"\s*:/, 'the stored JWK is the public half')
 
-  const pem = new KeyEncryption(secret).decrypt(row.private_key, row.kid)
+  const aad = signingKeyAad(row.kid, row.alg)
+  t.equal(row.aad_version, 1, 'sealed with kid, alg and use as associated data')
+  const pem = new KeyEncryption(secret).decrypt(row.private_key, row.kid, aad)
   t.match(pem, /^-----BEGIN PRIVATE KEY-----/, 'the right secret opens it')
-  t.throws(() => new KeyEncryption(randomBytes(32).toString('base64url')).decrypt(row.private_key, row.kid), /cannot be decrypted/, 'another secret does not')
-  t.throws(() => new KeyEncryption(secret).decrypt(row.private_key, 'another-kid'), /cannot be decrypted/, 'a ciphertext moved to another row does not (kid is the AAD)')
+  t.throws(() => new KeyEncryption(randomBytes(32).toString('base64url')).decrypt(row.private_key, row.kid, aad), /cannot be decrypted/, 'another secret does not')
+  t.throws(() => new KeyEncryption(secret).decrypt(row.private_key, 'another-kid', signingKeyAad('another-kid', row.alg)), /cannot be decrypted/, 'a ciphertext moved to another row does not (kid is in the AAD)')
+  t.throws(() => new KeyEncryption(secret).decrypt(row.private_key, row.kid, signingKeyAad(row.kid, 'RS256')), /cannot be decrypted/, 'a row relabelled to another algorithm does not (alg is in the AAD)')
+  t.throws(() => new KeyEncryption(secret).decrypt(row.private_key, row.kid), /cannot be decrypted/, 'nor with the kid-only AAD of the old format')
   const [format, iv, tag, body] = row.private_key.split('.')
   const flipped = `${format}.${iv}.${tag}.${(body ?? '').slice(0, -2)}${(body ?? '').endsWith('AA') ? 'BA' : 'AA'}`
-  t.throws(() => new KeyEncryption(secret).decrypt(flipped, row.kid), /cannot be decrypted/, 'tampering is detected')
+  t.throws(() => new KeyEncryption(secret).decrypt(flipped, row.kid, aad), /cannot be decrypted/, 'tampering is detected')
   t.throws(() => new KeyEncryption(secret).decrypt('v0.a.b.c', row.kid), /unknown encryption format/)
-  const again = new KeyEncryption(secret).encrypt(pem, row.kid)
+  const again = new KeyEncryption(secret).encrypt(pem, aad)
   t.not(again, row.private_key, 'a fresh IV each time')
 })
 

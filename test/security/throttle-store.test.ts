@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
-import { clientAddressKey, LoginThrottle, type LoginAttempt } from '../../src/security/login-throttle.js'
-import { backoffDelayMs, type BackoffPolicy, type ThrottleStore } from '../../src/security/throttle-store.js'
+import { clientAddressKey, LoginThrottle, type FailureRecord } from '../../src/security/login-throttle.js'
+import { backoffDelayMs, remainingDelayMs, type BackoffPolicy, type ThrottleStore } from '../../src/security/throttle-store.js'
 import { FallbackThrottleStore } from '../../src/security/throttle-store-fallback.js'
 import { MemoryThrottleStore } from '../../src/security/throttle-store-memory.js'
 import { RedisThrottleStore } from '../../src/security/throttle-store-redis.js'
@@ -26,48 +26,60 @@ t.test('D6: IPv6 clients are grouped by /64, IPv4 and IPv4-mapped by address', a
   t.equal(clientAddressKey('not-an-address'), 'not-an-address', 'never throws')
 })
 
-/** The same behaviour is required of the in-memory and the Redis store. */
+/** Short delays so the Redis store (whose clock is Redis's own TIME) runs in real time. */
+const quick: BackoffPolicy = { freeFailures: 2, baseDelayMs: 300, maxDelayMs: 1200, lockThreshold: 4, lockMs: 600, memoryMs: 60_000 }
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** The same behaviour is required of the in-memory and the Redis store (I6: each store's own clock). */
 function storeContract (name: string, makeStore: (t: Test) => Promise<ThrottleStore>, skip: string | false = false): void {
-  t.test(`${name}: account back-off, lock window, reset`, { skip }, async (t) => {
+  t.test(`${name}: D6 back-off counts only failures, refuses only while a delay runs, resets`, { skip }, async (t) => {
     const store = await makeStore(t)
-    const now = 1_000_000
-    for (let i = 1; i <= 5; i++) t.match(await store.acquireAccount('a', now, policy), { allowed: true, count: i }, `free failure ${i}`)
-    t.same(await store.acquireAccount('a', now + 999, policy), { allowed: false, count: 5, retryAfterMs: 1 }, 'the 6th waits 1 s')
-    t.match(await store.acquireAccount('a', now + 1000, policy), { allowed: true, count: 6 })
-    t.same(await store.acquireAccount('a', now + 2000, policy), { allowed: false, count: 6, retryAfterMs: 1000 }, 'then 2 s')
-    t.match(await store.acquireAccount('b', now, policy), { allowed: true, count: 1 }, 'accounts are independent')
+    t.same(await store.checkAccount('a', quick), { allowed: true, count: 0, retryAfterMs: 0 }, 'a fresh account')
+    t.match(await store.failAccount('a', quick), { count: 1 })
+    t.match(await store.checkAccount('a', quick), { allowed: true, count: 1 }, 'within the free failures: no delay at all')
+    t.match(await store.failAccount('a', quick), { count: 2 })
+    const refused = await store.checkAccount('a', quick)
+    t.match(refused, { allowed: false, count: 2 }, 'past the free failures the next attempt waits')
+    t.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 300, `retry after ${refused.retryAfterMs} ms`)
+    await sleep(320)
+    t.match(await store.checkAccount('a', quick), { allowed: true, count: 2 }, 'once the delay has run')
+    t.match(await store.checkAccount('b', quick), { allowed: true, count: 0 }, 'accounts are independent')
     await store.resetAccount('a')
-    t.match(await store.acquireAccount('a', now + 2000, policy), { allowed: true, count: 1 }, 'reset on success')
+    t.match(await store.checkAccount('a', quick), { allowed: true, count: 0 }, 'reset on success')
   })
 
-  t.test(`${name}: hard stop at the threshold is temporary`, { skip }, async (t) => {
+  t.test(`${name}: D6 hard stop at the threshold is temporary`, { skip }, async (t) => {
     const store = await makeStore(t)
-    const strict: BackoffPolicy = { ...policy, freeFailures: 3, lockThreshold: 3, lockMs: 60_000 }
-    for (let i = 0; i < 3; i++) t.ok((await store.acquireAccount('x', 0, strict)).allowed)
-    t.same(await store.acquireAccount('x', 59_999, strict), { allowed: false, count: 3, retryAfterMs: 1 })
-    t.match(await store.acquireAccount('x', 60_000, strict), { allowed: true, count: 4 }, 'one attempt once the window ends')
-    t.match(await store.acquireAccount('x', 60_001, strict), { allowed: false, retryAfterMs: 59_999 }, 'a further failure locks again')
+    for (let i = 0; i < 4; i++) await store.failAccount('x', quick)
+    const locked = await store.checkAccount('x', quick)
+    t.match(locked, { allowed: false, count: 4 })
+    t.ok(locked.retryAfterMs > 300 && locked.retryAfterMs <= 600, 'the lock window, not the back-off')
+    await sleep(620)
+    t.match(await store.checkAccount('x', quick), { allowed: true, count: 4 }, 'one attempt once the window ends')
+    await store.failAccount('x', quick)
+    t.match(await store.checkAccount('x', quick), { allowed: false, count: 5 }, 'a further failure locks again')
   })
 
-  t.test(`${name}: concurrent attempts cannot share a free slot`, { skip }, async (t) => {
+  t.test(`${name}: I6 concurrent checks within the budget are all allowed; concurrent failures all count`, { skip }, async (t) => {
     const store = await makeStore(t)
-    const results = await Promise.all(Array.from({ length: 30 }, async () => await store.acquireAccount('c', 5000, policy)))
-    t.equal(results.filter((r) => r.allowed).length, 5)
-    const windows = await Promise.all(Array.from({ length: 30 }, async () => await store.acquireWindow('w', 5000, 7, 60_000)))
-    t.equal(windows.filter((r) => r.allowed).length, 7)
+    await store.failAccount('c', quick)
+    const checks = await Promise.all(Array.from({ length: 30 }, async () => await store.checkAccount('c', quick)))
+    t.equal(checks.filter((r) => r.allowed).length, 30, 'nothing is refused while no delay runs')
+    const failures = await Promise.all(Array.from({ length: 30 }, async () => await store.failAccount('d', quick)))
+    t.same(failures.map((r) => r.count).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1), 'atomic counting')
   })
 
-  t.test(`${name}: fixed window counts, refuses, releases, expires`, { skip }, async (t) => {
+  t.test(`${name}: fixed window of failures refuses at the limit and expires`, { skip }, async (t) => {
     const store = await makeStore(t)
-    t.match(await store.acquireWindow('ip', 0, 2, 300), { allowed: true, count: 1 })
-    t.match(await store.acquireWindow('ip', 0, 2, 300), { allowed: true, count: 2 })
-    const refused = await store.acquireWindow('ip', 0, 2, 300)
+    t.match(await store.checkWindow('ip', 2), { allowed: true, count: 0 })
+    await store.failWindow('ip', 300)
+    t.match(await store.checkWindow('ip', 2), { allowed: true, count: 1 })
+    await store.failWindow('ip', 300)
+    const refused = await store.checkWindow('ip', 2)
     t.equal(refused.allowed, false)
     t.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 300)
-    await store.releaseWindow('ip', 0)
-    t.match(await store.acquireWindow('ip', 0, 2, 300), { allowed: true, count: 2 }, 'a released slot is usable again')
-    await new Promise((resolve) => setTimeout(resolve, 350))
-    t.match(await store.acquireWindow('ip', 400, 2, 300), { allowed: true, count: 1 }, 'a new window starts')
+    await sleep(350)
+    t.match(await store.checkWindow('ip', 2), { allowed: true, count: 0 }, 'a new window starts')
   })
 }
 
@@ -80,68 +92,80 @@ storeContract('redis store', async (t) => {
   return new RedisThrottleStore(redis, redisPrefix(t))
 }, REDIS_SKIP)
 
+t.test('I6: a delay of zero never refuses, even when the last failure carries a later clock reading', async (t) => {
+  let now = 10_000
+  const store = new MemoryThrottleStore(100, () => now)
+  await store.failAccount('k', policy)
+  now = 9_000
+  t.match(await store.checkAccount('k', policy), { allowed: true, count: 1 }, 'within the free failures, whatever the clocks say')
+  t.equal(remainingDelayMs(1, 10_000, 9_000, policy), 0)
+  t.equal(remainingDelayMs(5, 10_000, 10_500, policy), 500, 'a real delay is still enforced')
+})
+
 t.test('memory store stays bounded under a flood of usernames', async (t) => {
-  const store = new MemoryThrottleStore(100)
-  for (let i = 0; i < 1000; i++) await store.acquireAccount(`u${i}`, i, policy)
+  let now = 0
+  const store = new MemoryThrottleStore(100, () => now)
+  for (let i = 0; i < 1000; i++) {
+    now = i
+    await store.failAccount(`u${i}`, policy)
+  }
   t.ok(store.size <= 100)
-  t.match(await store.acquireAccount('u999', 1000, policy), { count: 2 }, 'recent entries are kept')
+  t.match(await store.checkAccount('u999', policy), { count: 1 }, 'recent entries are kept')
 })
 
 t.test('fallback store: a failing primary costs one error, then the local store answers', async (t) => {
   const errors: unknown[] = []
   let calls = 0
-  const broken: ThrottleStore = {
-    acquireAccount: async () => { calls++; throw new Error('down') },
-    resetAccount: async () => { calls++; throw new Error('down') },
-    acquireWindow: async () => { calls++; throw new Error('down') },
-    releaseWindow: async () => { calls++; throw new Error('down') }
-  }
+  const down = async (): Promise<never> => { calls++; throw new Error('down') }
+  const broken: ThrottleStore = { checkAccount: down, failAccount: down, resetAccount: down, checkWindow: down, failWindow: down }
   const store = new FallbackThrottleStore(broken, new MemoryThrottleStore(), { isPrimaryReady: () => true, onPrimaryError: (e) => { errors.push(e) }, cooldownMs: 60_000 })
-  for (let i = 0; i < 5; i++) t.ok((await store.acquireAccount('k', 0, policy)).allowed)
-  t.equal((await store.acquireAccount('k', 0, policy)).allowed, false, 'limits still apply locally')
+  for (let i = 0; i < 5; i++) await store.failAccount('k', policy)
+  t.equal((await store.checkAccount('k', policy)).allowed, false, 'limits still apply locally')
   t.equal(calls, 1, 'the broken primary is skipped during the cooldown')
   t.equal(errors.length, 1)
 })
 
-t.test('D6: LoginThrottle keys accounts by lower-cased name and addresses across names', async (t) => {
+t.test('D6 I6: LoginThrottle keys accounts by lower-cased name, addresses across names; only verified failures count', async (t) => {
   let now = 0
-  const throttle = new LoginThrottle(new MemoryThrottleStore(), { freeFailures: 2, lockThreshold: 4, lockSeconds: 60, addressMaxFailures: 5 }, () => now)
-  const attempts: LoginAttempt[] = []
-  attempts.push(await throttle.begin('Alice', '192.0.2.1'))
-  attempts.push(await throttle.begin('ALICE', '198.51.100.9'))
-  const third = await throttle.begin('alice', '203.0.113.5')
-  t.match(attempts, [{ allowed: true, failures: 1 }, { allowed: true, failures: 2 }])
-  t.match(third, { allowed: false, reason: 'account', retryAfterSeconds: 1, locked: false }, 'one account whatever the case or address')
+  const throttle = new LoginThrottle(new MemoryThrottleStore(100, () => now), { freeFailures: 2, lockThreshold: 4, lockSeconds: 60, addressMaxFailures: 5 })
+  const fail = async (username: string, ip: string): Promise<FailureRecord | undefined> => {
+    const attempt = await throttle.begin(username, ip)
+    return attempt.allowed ? await attempt.failed() : undefined
+  }
+  const unused = await Promise.all(Array.from({ length: 10 }, async () => await throttle.begin('Alice', '192.0.2.1')))
+  t.ok(unused.every((attempt) => attempt.allowed), 'attempts that never fail cost nothing: 10 concurrent ones are all allowed')
+  t.match(await fail('Alice', '192.0.2.1'), { failures: 1, locked: false })
+  t.match(await fail('ALICE', '198.51.100.9'), { failures: 2 })
+  t.match(await throttle.begin('alice', '203.0.113.5'), { allowed: false, reason: 'account', retryAfterSeconds: 1, locked: false }, 'one account whatever the case or address')
   now = 1000
-  t.match(await throttle.begin('alice', '192.0.2.1'), { allowed: true, failures: 3 })
+  t.match(await fail('alice', '192.0.2.1'), { failures: 3 })
   now = 3000
-  const fourth = await throttle.begin('alice', '192.0.2.1')
-  t.match(fourth, { allowed: true, failures: 4, locksOnFailure: true }, 'the attempt that reaches the threshold is flagged')
+  t.match(await fail('alice', '192.0.2.1'), { failures: 4, locked: true }, 'the failure that reaches the threshold locks')
   t.match(await throttle.begin('alice', '192.0.2.1'), { allowed: false, locked: true, retryAfterSeconds: 60 })
+  const device = await throttle.begin('alice', '192.0.2.9', 'device-1')
+  t.match(device, { allowed: true }, 'I7: a device token of the account has its own budget')
   // 192.0.2.1 has 3 failures; two more usernames fill its window of 5.
-  t.match(await throttle.begin('bob', '192.0.2.1'), { allowed: true })
-  t.match(await throttle.begin('carol', '192.0.2.1'), { allowed: true })
+  await fail('bob', '192.0.2.1')
+  await fail('carol', '192.0.2.1')
   t.match(await throttle.begin('dave', '192.0.2.1'), { allowed: false, reason: 'address' }, 'per-address limit across usernames')
   t.match(await throttle.begin('dave', '192.0.2.2'), { allowed: true }, 'other addresses unaffected')
-  if (fourth.allowed) await fourth.succeeded()
-  t.match(await throttle.begin('alice', '192.0.2.3'), { allowed: true, failures: 1 }, 'success resets the account')
-  t.match(await throttle.begin('erin', '192.0.2.1'), { allowed: true }, 'success gave the address its slot back')
+  now = 64_000
+  const success = await throttle.begin('alice', '192.0.2.3')
+  if (success.allowed) await success.succeeded()
+  t.match(await throttle.begin('alice', '192.0.2.3'), { allowed: true }, 'success resets the account')
+  t.match(await fail('alice', '192.0.2.3'), { failures: 1 }, 'counting starts again from zero')
 })
 
 t.test('fallback store: a primary that never answers is abandoned after the timeout', async (t) => {
   const never = new Promise<never>(() => {})
-  const hung: ThrottleStore = {
-    acquireAccount: async () => await never,
-    resetAccount: async () => await never,
-    acquireWindow: async () => await never,
-    releaseWindow: async () => await never
-  }
+  const hang = async (): Promise<never> => await never
+  const hung: ThrottleStore = { checkAccount: hang, failAccount: hang, resetAccount: hang, checkWindow: hang, failWindow: hang }
   const store = new FallbackThrottleStore(hung, new MemoryThrottleStore(), { isPrimaryReady: () => true, onPrimaryError: () => {}, timeoutMs: 100 })
   const started = performance.now()
-  t.match(await store.acquireAccount('k', 0, policy), { allowed: true, count: 1 })
+  t.match(await store.failAccount('k', policy), { allowed: true, count: 1 })
   const elapsed = performance.now() - started
   t.ok(elapsed >= 90 && elapsed < 400, `answered from memory after ${elapsed.toFixed(0)} ms`)
   const second = performance.now()
-  await store.acquireWindow('w', 0, 5, 1000)
+  await store.checkWindow('w', 5)
   t.ok(performance.now() - second < 50, 'no second wait during the cooldown')
 })

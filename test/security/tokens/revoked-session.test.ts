@@ -3,7 +3,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { revokeSession } from '../../../src/repositories/sessions.js'
 import { json } from '../../helpers/app.js'
-import { KeyEncryption } from '../../../src/security/key-encryption.js'
+import { KeyEncryption, signingKeyAad } from '../../../src/security/key-encryption.js'
 import { onEachDatabase } from '../../helpers/databases.js'
 import { decodeJwt, es256SignatureAsDer, forge, malleateEs256, signerFor, type JsonObject } from '../../helpers/jwt-forge.js'
 import { bearer } from '../../helpers/users.js'
@@ -30,7 +30,7 @@ for (const alg of ALGORITHMS) {
     // The battery's "real key" is the stored one: decrypted from signing_keys, it signs accepted tokens.
     if (alg !== 'HS256') {
       const row = await lab.app.db.selectFrom('signing_keys').selectAll().where('kid', '=', lab.realKey.kid).executeTakeFirstOrThrow()
-      const stored = new KeyEncryption(lab.config.KEY_ENCRYPTION_SECRET ?? '').decrypt(row.private_key, row.kid)
+      const stored = new KeyEncryption(lab.config.KEY_ENCRYPTION_SECRET ?? '').decrypt(row.private_key, row.kid, signingKeyAad(row.kid, row.alg))
       const { header, payload } = decodeJwt(token)
       await expectAccepted(t, lab, forge(header as JsonObject, { ...payload, jti: randomUUID() }, signerFor(alg, stored)), 'a token signed with the key decrypted from signing_keys')
     }
