@@ -25,8 +25,11 @@ declare module 'fastify' {
     auditRow: (event: string, outcome: AuditOutcome, fields?: AuditFields) => AuditRow
     /** Logs a row that a transaction has committed. */
     logAudit: (row: AuditRow) => void
-    /** A denial: aggregated into audit_events, and a warning that a flood cannot turn into a flood of lines (H3). */
-    securityWarning: (event: string, fields?: Record<string, unknown>) => void
+    /**
+     * A denial: aggregated into audit_events (J2) unless `aggregate` is false (the event has its
+     * own audit row), and a warning that a flood cannot turn into a flood of lines (H3).
+     */
+    securityWarning: (event: string, fields?: Record<string, unknown>, options?: { aggregate: boolean }) => void
     auditOriginCache: AuditOrigin | null
   }
 }
@@ -141,8 +144,9 @@ async function auditPlugin (fastify: FastifyInstance): Promise<void> {
     logAudit(this, row)
     await insertAuditRows(fastify.db, [row])
   })
-  fastify.decorateRequest('securityWarning', function (this: FastifyRequest, event: string, fields: Record<string, unknown> = {}) {
+  fastify.decorateRequest('securityWarning', function (this: FastifyRequest, event: string, fields: Record<string, unknown> = {}, options = { aggregate: true }) {
     warn(this, event, fields)
+    if (!options.aggregate) return
     const userId = typeof fields.user_id === 'string' ? fields.user_id : null
     const { user_id: _ignored, ...details } = fields
     denials.add(auditRow(event, 'denied', { user_id: userId, ...details }, originOf(this)))

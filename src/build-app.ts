@@ -56,7 +56,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     frameworkErrors: frameworkErrorHandler,
     // Answered by plugins/problem-details.ts instead, as a problem document like every error.
     return503OnClosing: false,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    // Autoloading every route under a TypeScript loader on a busy CI machine can pass the 10 s default.
+    pluginTimeout: 30_000
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   fastify.setValidatorCompiler(createValidatorCompiler(sharedSchemas))

@@ -3,14 +3,25 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AuditEventRow } from '../../src/db/schema.js'
 import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
+import { validationFailed } from '../../src/lib/problems.js'
 import { listAuditEventsPage } from '../../src/repositories/audit-events.js'
 import { AuditEventPageSchema, AuditEventQuery, type AuditEvent } from '../../src/schemas/audit.js'
 import { DEFAULT_PAGE_LIMIT } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
 
-/** RFC 3339 in, the stored form (toISOString) out, so text comparison orders correctly. */
-function canonicalTime (value: string | undefined): string | undefined {
-  return value === undefined ? undefined : new Date(value).toISOString()
+/**
+ * RFC 3339 in, the stored form (toISOString) out, so text comparison orders correctly. A time
+ * the schema lets through but no Date holds (a leap second, a year past 9999 once the offset
+ * applies) is a 400 naming the parameter.
+ */
+function canonicalTime (value: string | undefined, name: 'since' | 'until'): string | undefined {
+  if (value === undefined) return undefined
+  const time = new Date(value)
+  const year = time.getUTCFullYear()
+  if (Number.isNaN(time.getTime()) || year < 1 || year > 9999) {
+    throw validationFailed([{ pointer: `/${name}`, message: 'is not a time this API can compare (RFC 3339, years 0001 to 9999)', location: 'query' }], `The ${name} parameter is not a usable time.`)
+  }
+  return time.toISOString()
 }
 
 function toAuditEvent (row: AuditEventRow): AuditEvent {
@@ -46,7 +57,7 @@ export default async function adminAuditEventsRoutes (fastify: FastifyInstance):
   }, async (request) => {
     const { limit, cursor, type, user_id: userId, since, until } = request.query
     const after = cursorParameter(cursor)
-    const { rows, hasMore } = await listAuditEventsPage(fastify.db, { type, userId, since: canonicalTime(since), until: canonicalTime(until) }, limit ?? DEFAULT_PAGE_LIMIT, after)
+    const { rows, hasMore } = await listAuditEventsPage(fastify.db, { type, userId, since: canonicalTime(since, 'since'), until: canonicalTime(until, 'until') }, limit ?? DEFAULT_PAGE_LIMIT, after)
     const last = rows.at(-1)
     return {
       items: rows.map(toAuditEvent),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import type { AuditRow } from '../../src/audit/audit-event.js'
 import type { UserRow } from '../../src/db/schema.js'
 import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
 import { conflict, insufficientScope, notFound } from '../../src/lib/problems.js'
@@ -113,11 +114,14 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     const { id } = request.params
     const target = await findUserById(fastify.db, id)
     if (target === undefined || admin === null) throw notFound('No account has this id.')
-    const audit = request.auditRow('admin_end_sessions', 'success', { user_id: admin.userId, username: admin.username, target_user_id: id, target_username: target.username })
+    const audit: AuditRow[] = []
     // A new epoch too: a login of the user that verified its password just before cannot finish (I1).
-    const ended = await applyCredentialChange(fastify.db, id, 'ended_by_admin', [audit]) ?? []
+    const ended = await applyCredentialChange(fastify.db, id, 'ended_by_admin', (sessions) => {
+      audit.push(request.auditRow('admin_end_sessions', 'success', { user_id: admin.userId, username: admin.username, target_user_id: id, target_username: target.username, sessions_ended: sessions.length }))
+      return audit
+    }) ?? []
     fastify.revocations.markRevoked(ended)
-    request.logAudit(audit)
+    for (const row of audit) request.logAudit(row)
     return await reply.code(204).send(null)
   })
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import type { AuditRow } from '../../src/audit/audit-event.js'
 import { invalidToken, validationFailed } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 import { applyCredentialChange } from '../../src/auth/end-sessions.js'
@@ -49,8 +50,11 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
     const newHash = await fastify.passwords.hash(newPassword)
     // One transaction: the new hash, a new authentication epoch (so a login that verified the
     // old password meanwhile cannot finish, I1), every session and device token ended (C6), the audit row.
-    const audit = request.auditRow('password_change', 'success', who)
-    const ended = await applyCredentialChange(fastify.db, user.id, 'password_change', [audit], async (trx) => {
+    const audit: AuditRow[] = []
+    const ended = await applyCredentialChange(fastify.db, user.id, 'password_change', (sessions) => {
+      audit.push(request.auditRow('password_change', 'success', { ...who, sessions_ended: sessions.length }))
+      return audit
+    }, async (trx) => {
       // Only if nobody changed the password since we verified it.
       const changed = await trx.updateTable('users').set({ password_hash: newHash })
         .where('id', '=', user.id).where('password_hash', '=', user.password_hash)
@@ -62,7 +66,7 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
       throw invalidToken()
     }
     fastify.revocations.markRevoked(ended)
-    request.logAudit(audit)
+    for (const row of audit) request.logAudit(row)
     return await reply.code(204).send(null)
   })
 }

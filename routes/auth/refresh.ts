@@ -47,7 +47,8 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
       }
     })
     if (result.outcome === 'invalid') {
-      await request.audit('refresh', 'failure', { reason: 'unknown, expired, revoked or superseded refresh token' })
+      // A rejected token, like a rejected access token: aggregated, so junk cannot become write load (J2).
+      request.securityWarning('refresh_invalid_token', { reason: 'unknown, expired, revoked or superseded refresh token' })
       throw invalidRefreshToken()
     }
     if (result.outcome === 'reused') {
@@ -55,7 +56,7 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
       const detected = request.auditRow('refresh_reuse_detected', 'detected', { user_id: result.session.user_id, session_id: result.session.id, reason: 'a rotated refresh token was presented again; session revoked' })
       await endSession(result.session.id, 'refresh_token_reuse', detected)
       request.logAudit(detected)
-      request.securityWarning('refresh_reuse_detected', { user_id: result.session.user_id, session_id: result.session.id })
+      request.securityWarning('refresh_reuse_detected', { user_id: result.session.user_id, session_id: result.session.id }, { aggregate: false })
       throw invalidRefreshToken()
     }
     const { session, refreshToken } = result

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { AuditRow } from './audit-event.js'
+import { clientAddressKey } from '../security/login-throttle.js'
 import { upsertAggregatedRow } from './audit-store.js'
 
 /** Buckets kept in memory between flushes; past it, a flush starts at once. */
@@ -34,7 +35,9 @@ export class DenialAggregator {
   }
 
   add (row: AuditRow): void {
-    const actor = row.actor_id ?? `ip:${row.ip ?? 'unknown'}`
+    // Without a user, the client's address as the limits group it (IPv6 by /64), so rotating
+    // addresses within one subscriber's range still lands in one row.
+    const actor = row.actor_id ?? `ip:${row.ip === null || row.ip === undefined ? 'unknown' : clientAddressKey(row.ip)}`
     const bucket = `${row.type}|${actor}|${row.at.slice(0, 16)}`
     const existing = this.pending.get(bucket)
     if (existing !== undefined) {
@@ -46,17 +49,25 @@ export class DenialAggregator {
     if (this.pending.size >= MAX_PENDING_BUCKETS) void this.flush()
   }
 
-  /** Writes every pending bucket; concurrent calls share one flush. */
+  /**
+   * Writes every bucket pending when called (and whatever arrives while it waits): one writer
+   * at a time, so a caller that finds a flush running waits for it and then writes the rest.
+   * A bucket whose write fails stays pending for the next interval, so this returns once each
+   * bucket had one try.
+   */
   async flush (): Promise<void> {
-    if (this.flushing !== null) {
+    for (let pass = 0; pass < 3; pass++) {
+      if (this.flushing !== null) {
+        await this.flushing
+        continue
+      }
+      if (this.pending.size === 0) return
+      const batch = this.pending
+      this.pending = new Map()
+      this.flushing = this.write(batch).finally(() => { this.flushing = null })
       await this.flushing
       return
     }
-    if (this.pending.size === 0) return
-    const batch = this.pending
-    this.pending = new Map()
-    this.flushing = this.write(batch).finally(() => { this.flushing = null })
-    await this.flushing
   }
 
   private async write (batch: Map<string, Pending>): Promise<void> {

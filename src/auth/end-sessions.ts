@@ -22,21 +22,22 @@ export async function endEverySessionWithin (trx: Kysely<Database>, userId: stri
 /**
  * A change that must end every session of a user (password change, disable, role removal,
  * "end all sessions"): `change` and the epoch bump and the audit rows commit together or not
- * at all. `change` returns false to abort (nothing is written). Returns the ended session ids,
+ * at all (`audit` builds its rows knowing the sessions ended). `change` returns false to abort
+ * (nothing is written). Returns the ended session ids,
  * or undefined when aborted.
  */
 export async function applyCredentialChange (
   db: Kysely<Database>,
   userId: string,
   reason: string,
-  audit: AuditRow[],
+  audit: (endedSessions: string[]) => AuditRow[],
   change: (trx: Kysely<Database>) => Promise<boolean> = async () => true,
   now = new Date()
 ): Promise<string[] | undefined> {
   return await db.transaction().execute(async (trx) => {
     const ended = await endEverySessionWithin(trx, userId, reason, now)
     if (!await change(trx)) throw new AbortChange()
-    await insertAuditRows(trx, audit)
+    await insertAuditRows(trx, audit(ended))
     return ended
   }).catch((error: unknown) => {
     if (error instanceof AbortChange) return undefined

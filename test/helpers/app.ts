@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../src/build-app.js'
+import { buildApp, type BuildOptions } from '../../src/build-app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 
 /** The part of tap's Test this helper needs (teardown), so helpers work with any test object. */
@@ -47,12 +47,12 @@ export interface TestApp {
 }
 
 /** Builds the real app exactly as the server does, closes it when the test ends. */
-export async function buildTestApp (t: Teardown, overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function buildTestApp (t: Teardown, overrides: Record<string, string | undefined> = {}, options: Omit<BuildOptions, 'logStream'> = {}): Promise<TestApp> {
   const config = loadConfig(testEnv(t, overrides))
-  return await buildTestAppFromConfig(t, config)
+  return await buildTestAppFromConfig(t, config, options)
 }
 
-export async function buildTestAppFromConfig (t: Teardown, config: Config): Promise<TestApp> {
+export async function buildTestAppFromConfig (t: Teardown, config: Config, options: Omit<BuildOptions, 'logStream'> = {}): Promise<TestApp> {
   const chunks: string[] = []
   const stream = new Writable({
     write (chunk: Buffer, _encoding, callback) {
@@ -60,7 +60,7 @@ export async function buildTestAppFromConfig (t: Teardown, config: Config): Prom
       callback()
     }
   })
-  const app = await buildApp(config, { logStream: stream })
+  const app = await buildApp(config, { ...options, logStream: stream })
   t.teardown(async () => { await app.close() })
   return {
     app,
