@@ -41,8 +41,8 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
     let audit: AuditRow | undefined
     const result = await rotateRefreshToken(fastify.db, request.body.refresh_token, lifetimes, meta, {
       beforeRotation: hooks.beforeRefreshRotation === undefined ? undefined : async (session) => { await hooks.beforeRefreshRotation?.(session.id) },
-      auditRow: (session) => {
-        audit = request.auditRow('refresh', 'success', { user_id: session.user_id, session_id: session.id })
+      auditRow: (session, username) => {
+        audit = request.auditRow('refresh', 'success', { user_id: session.user_id, username, session_id: session.id })
         return audit
       }
     })
@@ -57,6 +57,16 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
       await endSession(result.session.id, 'refresh_token_reuse', detected)
       request.logAudit(detected)
       request.securityWarning('refresh_reuse_detected', { user_id: result.session.user_id, session_id: result.session.id }, { aggregate: false })
+      throw invalidRefreshToken()
+    }
+    if (result.outcome === 'stale') {
+      // The account was disabled, deleted or moved to a new epoch (perhaps by editing the
+      // database directly): end the session here, so its access tokens die too (A10).
+      const account = await findUserById(fastify.db, result.session.user_id)
+      const reason = account === undefined ? 'user deleted' : account.disabled === 1 ? 'user disabled' : 'credentials changed'
+      const ended = request.auditRow('refresh', 'failure', { user_id: result.session.user_id, session_id: result.session.id, reason })
+      await endSession(result.session.id, reason.replace(' ', '_'), ended)
+      request.logAudit(ended)
       throw invalidRefreshToken()
     }
     const { session, refreshToken } = result

@@ -90,13 +90,15 @@ export interface RotationHooks {
   /** Tests only: pauses a refresh between its read and its transaction, to force a race (I1). */
   beforeRotation?: (session: SessionRow) => Promise<void>
   /** The audit row of a successful rotation, written in its transaction (J1). */
-  auditRow?: (session: SessionRow) => AuditRow
+  auditRow?: (session: SessionRow, username: string) => AuditRow
 }
 
 export type RotationResult =
   | { outcome: 'rotated', session: SessionRow, refreshToken: string }
   | { outcome: 'reused', session: SessionRow }
   | { outcome: 'invalid' }
+  /** The session was live but its account is disabled, deleted or at a newer epoch: the caller ends it. */
+  | { outcome: 'stale', session: SessionRow }
 
 /**
  * Single-use rotation (RFC 9700 §4.14.2). The conditional UPDATE is the atomic step in both
@@ -112,12 +114,13 @@ export async function rotateRefreshToken (db: Kysely<Database>, presented: strin
   const nowIso = now.toISOString()
   const row = await db.selectFrom('refresh_tokens')
     .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
-    .select(['refresh_tokens.rotated_at as token_rotated_at'])
+    .leftJoin('users', 'users.id', 'sessions.user_id')
+    .select(['refresh_tokens.rotated_at as token_rotated_at', 'users.username as account_username'])
     .selectAll('sessions')
     .where('refresh_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst()
   if (row === undefined) return { outcome: 'invalid' }
-  const { token_rotated_at: rotatedAt, ...session } = row
+  const { token_rotated_at: rotatedAt, account_username: username, ...session } = row
   if (session.revoked_at !== null || session.expires_at <= nowIso || session.idle_expires_at <= nowIso) return { outcome: 'invalid' }
   if (rotatedAt !== null) return { outcome: 'reused', session }
 
@@ -139,9 +142,12 @@ export async function rotateRefreshToken (db: Kysely<Database>, presented: strin
         .where('users.disabled', '=', 0)))
       .executeTakeFirst()
     // Revoked, expired or out of epoch between the read above and now: no new token for it.
-    if (Number(touched.numUpdatedRows) !== 1) return { outcome: 'invalid' }
+    if (Number(touched.numUpdatedRows) !== 1) {
+      const still = await trx.selectFrom('sessions').select('id').where('id', '=', session.id).where('revoked_at', 'is', null).executeTakeFirst()
+      return still === undefined ? { outcome: 'invalid' } : { outcome: 'stale', session }
+    }
     await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(nextToken), session_id: session.id, created_at: nowIso, rotated_at: null }).execute()
-    if (hooks.auditRow !== undefined) await insertAuditRows(trx, [hooks.auditRow(session)])
+    if (hooks.auditRow !== undefined) await insertAuditRows(trx, [hooks.auditRow(session, username ?? '')])
     return { outcome: 'rotated', session: { ...session, last_used_at: nowIso, idle_expires_at: idleExpiresAt, user_agent: meta.userAgent, ip: meta.ip }, refreshToken: nextToken }
   })
   return result

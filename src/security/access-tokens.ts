@@ -91,7 +91,7 @@ export function checkClaims (payload: unknown, settings: AccessTokenSettings, no
   if (typeof username !== 'string' || !isStringArray(roles)) return undefined
   if (amr !== undefined && !isStringArray(amr)) return undefined
   if (acr !== undefined && typeof acr !== 'string') return undefined
-  if (authTime !== undefined && (typeof authTime !== 'number' || !Number.isFinite(authTime) || authTime > iat + leewaySeconds)) return undefined
+  if (authTime !== undefined && (typeof authTime !== 'number' || !Number.isFinite(authTime))) return undefined
   if (iat > nowSeconds + leewaySeconds) return undefined
   if (exp - iat > settings.ttlSeconds + leewaySeconds) return undefined
   return {

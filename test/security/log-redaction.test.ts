@@ -76,10 +76,11 @@ t.test('H1: one structured audit event per registration and per login success or
   const logs = testApp.logs
   const registrations = audits(logs, 'register')
   t.equal(registrations.length, 1, 'one line for the registration')
-  t.match(registrations[0], { event: 'register', outcome: 'success', username, ip: '127.0.0.1', request_id: 'audit-register-1' })
+  t.match(registrations[0], { event: 'register', outcome: 'success', username, ip: '127.0.0.1', request_id: String, client_request_id: 'audit-register-1' })
+  t.not(registrations[0]?.request_id, 'audit-register-1', 'J3: a client\'s X-Request-Id is kept apart, not trusted as the audit request id')
   const logins = audits(logs, 'login')
   t.equal(logins.length, 3, 'one line per login attempt')
-  const byRequest = new Map(logins.map((entry) => [entry.request_id, entry]))
+  const byRequest = new Map(logins.map((entry) => [entry.client_request_id, entry]))
   t.match(byRequest.get('audit-login-ok'), { outcome: 'success', username, ip: '127.0.0.1' })
   t.type(byRequest.get('audit-login-ok')?.user_id, 'string', 'who: the user id')
   t.match(byRequest.get('audit-login-bad'), { outcome: 'failure', username, ip: '127.0.0.1' })
