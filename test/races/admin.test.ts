@@ -1,7 +1,7 @@
 import t from 'tap'
 import { json } from '../helpers/app.js'
 import { onEachDatabase } from '../helpers/databases.js'
-import { bearer, expectStatus, login, raceLab, registerUser } from './harness.js'
+import { bearer, expectStatus, login, raceLab, registerUser } from '../helpers/race-lab.js'
 
 onEachDatabase(t, 'I2: two administrators demoting each other at once never leave no administrator (20 rounds)', async (t, databaseUrl) => {
   const lab = await raceLab(t, databaseUrl)

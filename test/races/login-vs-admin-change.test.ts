@@ -1,6 +1,6 @@
 import t from 'tap'
 import { onEachDatabase } from '../helpers/databases.js'
-import { bearer, expectStatus, loginAcross, raceLab, registerUser, ROUNDS, STRONG_PASSWORD, survives } from './harness.js'
+import { bearer, expectStatus, loginAcross, raceLab, registerUser, ROUNDS, STRONG_PASSWORD, survives } from '../helpers/race-lab.js'
 
 onEachDatabase(t, `I1: a login racing a disable yields nothing (${ROUNDS} forced interleavings)`, async (t, databaseUrl) => {
   const lab = await raceLab(t, databaseUrl)

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { buildTestApp, json } from '../helpers/app.js'
-import { PausePoint } from '../helpers/pause-point.js'
-import { bearer, login, registerUser, STRONG_PASSWORD, type RegisteredUser, type Tokens } from '../helpers/users.js'
+import { buildTestApp, json } from './app.js'
+import { PausePoint } from './pause-point.js'
+import { bearer, login, registerUser, STRONG_PASSWORD, type RegisteredUser, type Tokens } from './users.js'
 
 export const OTHER_PASSWORD = 'velvet-harbour-crossing-92-lantern'
 
