@@ -313,7 +313,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks the database (and Redis when configured); 503 problem when one is down.
+         * @description What a load balancer should poll. 503 problem while the database is unreachable or the instance is shutting down; 200 otherwise. Redis down (when configured) gives 200 with `status` and `checks.redis` set to `degraded`: the service keeps working without it.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1873,11 +1873,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
+                        /** @description `degraded` while an optional dependency (Redis) is down; the instance still serves */
+                        status: "ok" | "degraded";
                         checks: {
-                            database: "ok" | "down";
-                            redis?: "ok" | "down";
+                            /** @enum {string} */
+                            database: "ok";
+                            /** @description Present when REDIS_URL is set */
+                            redis?: "ok" | "degraded";
                         };
                     };
                 };

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import authPlugin from '../plugins/auth.js'
 import corsPlugin from '../plugins/cors.js'
 import dbPlugin from '../plugins/db.js'
+import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
 import metricsPlugin from '../plugins/metrics.js'
 import problemDetailsPlugin from '../plugins/problem-details.js'
@@ -18,6 +19,8 @@ import swaggerPlugin from '../plugins/swagger.js'
  */
 export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(loggingPlugin)
+  // Early: its Connection: close must reach every answer given while the instance drains.
+  await fastify.register(drainPlugin)
   await fastify.register(securityHeadersPlugin)
   await fastify.register(corsPlugin)
   await fastify.register(dbPlugin)
