@@ -339,7 +339,7 @@ export interface paths {
         put?: never;
         /**
          * Create a note
-         * @description Creates a note owned by you. Only `title` (1..200 characters) and `body` (up to 10,000) are accepted: any other field, `id`, owner or timestamps included, is a 400. The `Location` header names the new note.
+         * @description Creates a note owned by you. Only `title` (1..200 characters) and `body` (up to 10,000) are accepted: any other field, `id`, owner or timestamps included, is a 400. The `Location` header names the new note. Each user may keep at most NOTES_PER_USER_MAX notes (1,000 by default); beyond that the answer is 403 with problem type `quota-exceeded`.
          */
         post: operations["createNote"];
         delete?: never;
@@ -2012,6 +2012,18 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked access token */
             401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The note quota is reached (problem type quota-exceeded): delete notes first */
+            403: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
