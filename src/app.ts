@@ -8,6 +8,7 @@ import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
 import metricsPlugin from '../plugins/metrics.js'
 import problemDetailsPlugin from '../plugins/problem-details.js'
+import prunePlugin from '../plugins/prune.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import securityHeadersPlugin from '../plugins/security-headers.js'
 import swaggerPlugin from '../plugins/swagger.js'
@@ -24,6 +25,7 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(securityHeadersPlugin)
   await fastify.register(corsPlugin)
   await fastify.register(dbPlugin)
+  await fastify.register(prunePlugin)
   // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)
