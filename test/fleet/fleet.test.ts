@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { cliEnv, runCli } from '../helpers/cli.js'
+import { openDatabase } from '../../src/db/database.js'
+import { KeyEncryption } from '../../src/security/key-encryption.js'
+import { addSigningKey } from '../../src/security/keyring.js'
+import { cliEnv } from '../helpers/cli.js'
 import { createPostgresDatabase, postgresAdminUrl, POSTGRES_SKIP_REASON } from '../helpers/databases.js'
 import { Instance } from '../helpers/instance.js'
 import { NGINX_SKIP, startNginx } from '../helpers/nginx.js'
@@ -22,6 +25,9 @@ const CLIENT_LOOPS = 3
 const MAX_REQUESTS_PER_LOOP = 20_000
 const SHUTDOWN_TIMEOUT_SECONDS = 10
 const PROPAGATION_DEADLINE_MS = 5000
+
+// Process starts dominate this file's time (three starts, three restarts); a loaded CI machine needs more than the default.
+t.setTimeout(300_000)
 
 const skip = NGINX_SKIP !== false ? NGINX_SKIP : postgresAdminUrl === undefined ? POSTGRES_SKIP_REASON : REDIS_SKIP
 
@@ -74,7 +80,7 @@ async function clientLoop (base: string, token: string, stop: { now: boolean }, 
   }
 }
 
-t.test('a fleet of three behind nginx: rolling restarts lose nothing; logout, throttling and keys cross instances', { skip, timeout: 175_000 }, async (t) => {
+t.test('a fleet of three behind nginx: rolling restarts lose nothing; logout, throttling and keys cross instances', { skip, timeout: 290_000 }, async (t) => {
   const databaseUrl = await createPostgresDatabase(t)
   const secret = randomBytes(32).toString('base64url')
   const env = cliEnv(t, {
@@ -89,8 +95,8 @@ t.test('a fleet of three behind nginx: rolling restarts lose nothing; logout, th
   })
   const ports = await Promise.all(Array.from({ length: INSTANCES }, async () => await freePort()))
   const instances = ports.map((port) => new Instance(t, port, env.process))
-  // The first start applies the migrations; the others then start together.
-  const startTimes = [await (instances[0] as Instance).start(), ...await Promise.all(instances.slice(1).map(async (instance) => await instance.start()))]
+  // Together: Kysely's migration lock on PostgreSQL lets one apply the migrations, the others wait.
+  const startTimes = await Promise.all(instances.map(async (instance) => await instance.start()))
   t.comment(`instances ready in ${startTimes.join(', ')} ms`)
   const [a, b, c] = instances as [Instance, Instance, Instance]
   const nginx = await startNginx(t, ports)
@@ -119,8 +125,14 @@ t.test('a fleet of three behind nginx: rolling restarts lose nothing; logout, th
 
   t.test('a key rotation reaches every instance without a restart', async (t) => {
     const before = await jwksKids(a.url)
-    const rotated = await runCli('keys-rotate', [], env)
-    t.equal(rotated.code, 0, rotated.stderr)
+    // What `npm run keys:rotate` does (src/cli/keys-rotate.ts), without paying for one more process start.
+    const database = openDatabase(databaseUrl)
+    let added: string
+    try {
+      added = await addSigningKey(database.db, 'EdDSA', new KeyEncryption(secret), 0)
+    } finally {
+      await database.close()
+    }
     const started = Date.now()
     let newKid = ''
     for (const instance of instances) {
@@ -131,6 +143,7 @@ t.test('a fleet of three behind nginx: rolling restarts lose nothing; logout, th
       }, PROPAGATION_DEADLINE_MS, `the new key on ${instance.port}`, 50)
     }
     t.comment(`the new key reached all ${INSTANCES} JWKS in ${Date.now() - started} ms`)
+    t.equal(newKid, added, 'the key published is the one added')
     const user = await registerAndLogin(nginx.url)
     t.equal(kidOf(user.tokens.access_token), newKid, 'new tokens are signed with the new key')
     for (const instance of instances) t.equal((await call(`${instance.url}/protected`, 'GET', undefined, user.tokens.access_token)).status, 200, `verified by ${instance.port}`)

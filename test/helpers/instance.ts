@@ -5,7 +5,7 @@ import { stopProcess, waitForExit, waitUntil } from './processes.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** Starting an instance compiles TypeScript on the fly: allow for a slow, shared machine. */
-const READY_DEADLINE_MS = 60_000
+const READY_DEADLINE_MS = 90_000
 
 /**
  * One server process (`node --import tsx src/server.ts`, as `npm run dev` without watching) on
