@@ -373,7 +373,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks the database (and Redis when configured); 503 problem when one is down.
+         * @description What a load balancer should poll. 503 problem while the database is unreachable or the instance is shutting down; 200 otherwise. Redis down (when configured) gives 200 with `status` and `checks.redis` set to `degraded`: the service keeps working without it.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -399,7 +399,7 @@ export interface paths {
         put?: never;
         /**
          * Create a note
-         * @description Creates a note owned by you. Only `title` (1..200 characters) and `body` (up to 10,000) are accepted: any other field, `id`, owner or timestamps included, is a 400. The `Location` header names the new note.
+         * @description Creates a note owned by you. Only `title` (1..200 characters) and `body` (up to 10,000) are accepted: any other field, `id`, owner or timestamps included, is a 400. The `Location` header names the new note. Each user may keep at most NOTES_PER_USER_MAX notes (1,000 by default); beyond that the answer is 403 with problem type `quota-exceeded`.
          */
         post: operations["createNote"];
         delete?: never;
@@ -2263,11 +2263,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
+                        /** @description `degraded` while an optional dependency (Redis) is down; the instance still serves */
+                        status: "ok" | "degraded";
                         checks: {
-                            database: "ok" | "down";
-                            redis?: "ok" | "down";
+                            /** @enum {string} */
+                            database: "ok";
+                            /** @description Present when REDIS_URL is set */
+                            redis?: "ok" | "degraded";
                         };
                     };
                 };
@@ -2400,6 +2402,18 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked access token */
             401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The note quota is reached (problem type quota-exceeded): delete notes first */
+            403: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

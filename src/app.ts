@@ -5,9 +5,11 @@ import auditPlugin from '../plugins/audit.js'
 import authPlugin from '../plugins/auth.js'
 import corsPlugin from '../plugins/cors.js'
 import dbPlugin from '../plugins/db.js'
+import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
 import metricsPlugin from '../plugins/metrics.js'
 import problemDetailsPlugin from '../plugins/problem-details.js'
+import prunePlugin from '../plugins/prune.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
 import securityHeadersPlugin from '../plugins/security-headers.js'
 import swaggerPlugin from '../plugins/swagger.js'
@@ -19,10 +21,13 @@ import swaggerPlugin from '../plugins/swagger.js'
  */
 export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(loggingPlugin)
+  // Early: its Connection: close must reach every answer given while the instance drains.
+  await fastify.register(drainPlugin)
   await fastify.register(securityHeadersPlugin)
   await fastify.register(corsPlugin)
   await fastify.register(dbPlugin)
   await fastify.register(auditPlugin)
+  await fastify.register(prunePlugin)
   // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
   await fastify.register(authPlugin)

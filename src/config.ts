@@ -20,7 +20,8 @@ export const ConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ minLength: 1, maxLength: 256, default: 'secure-api' }),
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900 }),
   REFRESH_TOKEN_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 2592000 }),
-  REFRESH_TOKEN_IDLE_TTL: Type.Integer({ minimum: 60, maximum: 31536000, default: 604800 }),
+  // No default here: it follows REFRESH_TOKEN_TTL (see withDerivedDefaults), so setting only that composes.
+  REFRESH_TOKEN_IDLE_TTL: Type.Optional(Type.Integer({ minimum: 60, maximum: 31536000 })),
   DEVICE_TOKEN_TTL: Type.Integer({ minimum: 86400, maximum: 31536000, default: 7776000 }),
   KEY_ENCRYPTION_SECRET: Type.Optional(Type.String()),
   KEY_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
@@ -39,11 +40,21 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000 }),
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 300 }),
   REGISTER_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 500 }),
-  LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  // No default here: min(5, LOGIN_LOCK_THRESHOLD), so a low lock threshold set alone composes.
+  LOGIN_FREE_FAILURES: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   LOGIN_LOCK_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
   LOGIN_LOCK_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 3600 }),
   LOGIN_IP_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 1000000, default: 500 }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10485760, default: 65536 }),
+  NOTES_PER_USER_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000 }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
+  // Seconds between prune runs (I5); 0 turns the job off on this instance.
+  PRUNE_INTERVAL: Type.Integer({ minimum: 0, maximum: 86400, default: 3600 }),
+  // Seconds a SIGTERM waits for in-flight requests before the process exits anyway (I4).
+  SHUTDOWN_TIMEOUT: Type.Integer({ minimum: 1, maximum: 300, default: 10 }),
+  // PostgreSQL bounds (I3): a dead or black-holed database answers 503 within these, never hangs.
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60000, default: 2000 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 2000 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   DOCS_ENABLED: Type.Boolean({ default: true }),
   LOG_LEVEL: Type.Union(
@@ -52,7 +63,24 @@ export const ConfigSchema = Type.Object({
   )
 }, { additionalProperties: false })
 
-export type Config = Static<typeof ConfigSchema>
+type RawConfig = Static<typeof ConfigSchema>
+
+/** The validated configuration: optional variables whose default depends on others are filled in. */
+export type Config = Omit<RawConfig, 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES'> & { REFRESH_TOKEN_IDLE_TTL: number, LOGIN_FREE_FAILURES: number }
+
+/** The idle limit a session gets when REFRESH_TOKEN_IDLE_TTL is unset: a week, or the whole lifetime when that is shorter. */
+export const DEFAULT_REFRESH_TOKEN_IDLE_TTL = 604800
+/** Free login failures when LOGIN_FREE_FAILURES is unset, never more than the lock threshold. */
+export const DEFAULT_LOGIN_FREE_FAILURES = 5
+
+/** Defaults that depend on another variable: a documented variable set alone must never contradict them. */
+function withDerivedDefaults (raw: RawConfig): Config {
+  return {
+    ...raw,
+    REFRESH_TOKEN_IDLE_TTL: raw.REFRESH_TOKEN_IDLE_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_IDLE_TTL, raw.REFRESH_TOKEN_TTL),
+    LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD)
+  }
+}
 
 export class ConfigError extends Error {
   constructor (readonly problems: string[]) {
@@ -61,7 +89,7 @@ export class ConfigError extends Error {
   }
 }
 
-const configKeys = Object.keys(ConfigSchema.properties) as Array<keyof Config>
+const configKeys = Object.keys(ConfigSchema.properties) as Array<keyof RawConfig>
 
 /** Reads only the variables the schema knows, ignoring empty strings (an unset variable). */
 function pickKnown (env: Record<string, string | undefined>): Record<string, unknown> {
@@ -153,7 +181,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     return `${name}: ${error.message}${allowed}`
   })
   if (schemaProblems.length > 0) throw new ConfigError(schemaProblems)
-  const config = converted as Config
+  const config = withDerivedDefaults(converted as RawConfig)
   const problems = crossChecks(config)
   if (problems.length > 0) throw new ConfigError(problems)
   return config

@@ -15,9 +15,19 @@ async function main (): Promise<void> {
     throw error
   }
   const app = await buildApp(config)
-  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+  // On SIGTERM (I4): readiness turns 503, the listening socket closes, idle keep-alive
+  // connections are closed, requests in flight finish and are answered with Connection: close,
+  // then the pools close. Past SHUTDOWN_TIMEOUT seconds the process exits anyway (status 1),
+  // so a stuck request cannot hold a rolling restart for ever.
+  closeWithGrace({
+    delay: config.SHUTDOWN_TIMEOUT * 1000,
+    onTimeout: (delay) => { app.log.error({ shutdownTimeoutMs: delay }, 'drain did not finish in time; exiting') }
+  }, async ({ err, signal }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
+    const started = Date.now()
+    app.log.info({ signal }, 'draining')
     await app.close()
+    app.log.info({ drainMs: Date.now() - started }, 'drained and closed')
   })
   await app.listen({ host: config.HOST, port: config.PORT })
 }

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '../config.js'
-import { openDatabase, type DatabaseHandle } from '../db/database.js'
+import { MIGRATION_POSTGRES_BOUNDS, openDatabase, type DatabaseHandle } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
 
 /** Thrown for a bad command line or input: printed as one clear line, exit status 1. */
@@ -15,7 +15,8 @@ export async function runCommand (task: (config: Config, database: DatabaseHandl
   let database: DatabaseHandle | undefined
   try {
     const config = loadConfig(process.env)
-    database = openDatabase(config.DATABASE_URL)
+    // An operator's command, not a request: it may wait for a migration lock or run long DDL.
+    database = openDatabase(config.DATABASE_URL, MIGRATION_POSTGRES_BOUNDS)
     const applied = await migrateToLatest(database.db)
     await task(config, database, applied)
   } catch (error) {

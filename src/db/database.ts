@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import { ResilientPool, type PostgresBounds } from './postgres-pool.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -15,9 +15,22 @@ export interface DatabaseHandle {
   close: () => Promise<void>
 }
 
-/** Bounds that keep a dead database from hanging requests: they fail fast and answer 503. */
-const POSTGRES_CONNECT_TIMEOUT_MS = 2000
-const POSTGRES_STATEMENT_TIMEOUT_MS = 5000
+export interface DatabaseOptions extends Partial<PostgresBounds> {
+  /** A PostgreSQL connection failed (reset, server gone); the query that used it fails on its own. */
+  onConnectionError?: (error: Error) => void
+}
+
+/**
+ * Bounds that keep a dead database from hanging requests: they fail fast and answer 503
+ * (DATABASE_CONNECT_TIMEOUT_MS / DATABASE_STATEMENT_TIMEOUT_MS override them).
+ */
+export const DEFAULT_POSTGRES_BOUNDS: PostgresBounds = { connectTimeoutMs: 2000, statementTimeoutMs: 2000 }
+/**
+ * Migrations and administration commands: DDL on a large table, or waiting for another
+ * instance's migration lock, may take longer than a request may; connecting stays bounded.
+ */
+export const MIGRATION_POSTGRES_BOUNDS: PostgresBounds = { connectTimeoutMs: 5000, statementTimeoutMs: 600_000 }
+/** A writer waits this long for SQLite's lock before SQLITE_BUSY (503). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000
 
 function sqlitePath (url: string): string {
@@ -45,17 +58,13 @@ function openSqlite (url: string): DatabaseHandle {
   }
 }
 
-function openPostgres (url: string): DatabaseHandle {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 10,
-    connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
-    statement_timeout: POSTGRES_STATEMENT_TIMEOUT_MS,
-    query_timeout: POSTGRES_STATEMENT_TIMEOUT_MS + 1000,
-    idleTimeoutMillis: 30000
-  })
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {})
+function openPostgres (url: string, options: DatabaseOptions): DatabaseHandle {
+  const bounds: PostgresBounds = {
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_POSTGRES_BOUNDS.connectTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_POSTGRES_BOUNDS.statementTimeoutMs
+  }
+  // No connection fault may crash the process (I3); the caller only logs it.
+  const pool = new ResilientPool(url, bounds, options.onConnectionError ?? (() => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,
@@ -66,8 +75,8 @@ function openPostgres (url: string): DatabaseHandle {
 }
 
 /** Opens the database that DATABASE_URL names: `sqlite:<path>` or `postgres://...`. */
-export function openDatabase (url: string): DatabaseHandle {
+export function openDatabase (url: string, options: DatabaseOptions = {}): DatabaseHandle {
   if (url.startsWith('sqlite:')) return openSqlite(url)
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url)
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, options)
   throw new Error('DATABASE_URL must start with sqlite: or postgres://')
 }

@@ -13,11 +13,17 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_READONLY'
 ])
 
+/**
+ * Driver messages that carry no code: pg's client-side timeouts and dead connections, a pool
+ * closed during shutdown, a connection Kysely discarded after a failed ROLLBACK.
+ */
+const UNAVAILABLE_MESSAGES = /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout|driver has already been destroyed|Connection is closed|The database connection is not open|is not queryable|Cannot use a pool after calling end|connection has been discarded)/i
+
 /** True when a failure is the database (or another dependency) being unreachable: answer 503. */
 export function isDependencyUnavailable (error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false
   const code = (error as { code?: unknown }).code
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
   const message = (error as { message?: unknown }).message
-  return typeof message === 'string' && /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout|driver has already been destroyed|Connection is closed|The database connection is not open)/i.test(message)
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)
 }

@@ -21,6 +21,14 @@ function isForeignKeyViolation (error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503'
 }
 
+/** The owner already has as many notes as NOTES_PER_USER_MAX allows (I5). */
+export class NoteQuotaExceededError extends Error {
+  constructor () {
+    super('note quota exceeded')
+    this.name = 'NoteQuotaExceededError'
+  }
+}
+
 export interface NewNote {
   title: string
   body: string
@@ -39,15 +47,38 @@ export interface NoteListing {
 
 // Every query below filters on owner_id: another user's note is indistinguishable from a missing one (E1).
 
-export async function createNote (db: Kysely<Database>, ownerId: string, input: NewNote): Promise<NoteRecord> {
+/**
+ * One statement counts and inserts: INSERT ... SELECT ... WHERE (count) < max. Concurrent
+ * creates can each see the count below the quota only while none of them has committed, so the
+ * quota is exceeded by at most the number of creates racing at that instant (SQLite, with one
+ * writer at a time, never exceeds it).
+ */
+export async function createNote (db: Kysely<Database>, ownerId: string, input: NewNote, maxNotes: number): Promise<NoteRecord> {
   const now = new Date().toISOString()
   const note: NoteRecord = { id: randomUUID(), title: input.title, body: input.body, created_at: now, updated_at: now }
+  let inserted: bigint
   try {
-    await db.insertInto('notes').values({ ...note, owner_id: ownerId }).execute()
+    const result = await db.insertInto('notes')
+      .columns(['id', 'owner_id', 'title', 'body', 'created_at', 'updated_at'])
+      .expression(db.selectNoFrom((eb) => [
+        eb.val(note.id).as('id'),
+        eb.val(ownerId).as('owner_id'),
+        eb.val(note.title).as('title'),
+        eb.val(note.body).as('body'),
+        eb.val(now).as('created_at'),
+        eb.val(now).as('updated_at')
+      ]).where((eb) => eb(
+        eb.selectFrom('notes').select((count) => count.fn.countAll().as('n')).where('owner_id', '=', ownerId),
+        '<',
+        maxNotes
+      )))
+      .executeTakeFirst()
+    inserted = result.numInsertedOrUpdatedRows ?? 0n
   } catch (error) {
     if (isForeignKeyViolation(error)) throw new NoteOwnerMissingError()
     throw error
   }
+  if (inserted !== 1n) throw new NoteQuotaExceededError()
   return note
 }
 
