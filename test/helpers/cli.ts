@@ -8,8 +8,11 @@ import { testEnv, type Teardown } from './app.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
-/** A command that hangs (waiting on stdin, say) must fail its test, not the whole run. */
-const CLI_TIMEOUT_MS = 30_000
+/**
+ * A command that hangs (waiting on stdin, say) must fail its test, not the whole run. Generous:
+ * several tsx starts at once on a busy 2-core CI machine take tens of seconds.
+ */
+const CLI_TIMEOUT_MS = 90_000
 
 export interface CliResult {
   /** Exit status; null when the process was killed by a signal. */
