@@ -30,6 +30,9 @@ const CONTRACT: Array<[string, string, boolean]> = [
   ['get', '/auth/me', true],
   ['get', '/auth/sessions', true],
   ['delete', '/auth/sessions/{id}', true],
+  // Ours, beside the contract: the device tokens of I7.
+  ['get', '/auth/devices', true],
+  ['delete', '/auth/devices/{id}', true],
   ['get', '/.well-known/jwks.json', false],
   ['get', '/protected', true],
   ['get', '/rate-limited', false],
@@ -41,6 +44,7 @@ const CONTRACT: Array<[string, string, boolean]> = [
   ['get', '/admin/users', true],
   ['patch', '/admin/users/{id}', true],
   ['delete', '/admin/users/{id}/sessions', true],
+  ['get', '/admin/audit-events', true],
   ['get', '/health', false],
   ['get', '/health/ready', false]
 ]
