@@ -277,5 +277,5 @@ t.test('fuzz: every operation of the OpenAPI document keeps its invariants', asy
   if (context.undocumented.size > 0) t.comment(`statuses answered but not documented:\n  ${[...context.undocumented].sort().join('\n  ')}`)
   t.comment(`fuzzing took ${((Date.now() - started) / 1000).toFixed(1)} s`)
   // A bound against a runaway (an operation that hangs), not a speed test: the tap file limit is 180 s.
-    t.ok(Date.now() - started < 150_000, 'the fuzz run stays under 150 s')
+  t.ok(Date.now() - started < 150_000, 'the fuzz run stays under 150 s')
 })
