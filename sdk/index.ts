@@ -9,7 +9,7 @@
  *   await api.login({ username, password })
  *   const note = unwrap(await api.POST('/notes', { body: { title: 'Hello', body: '' } }))
  */
-import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import createClient, { type Client } from 'openapi-fetch'
 import { isMfaChallenge, MfaRequiredError, type Credentials, type MfaStep, type TokenResponse } from './login.js'
 import { unwrap } from './problems.js'
 import type { components, operations, paths } from './schema.js'
@@ -28,22 +28,6 @@ export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-st
 
 /** Where the client reads the access token from before each request (no refresh then). */
 export type AccessTokenSource = () => string | null | undefined | Promise<string | null | undefined>
-
-/**
- * Sets `Authorization: Bearer <token>` when a token is available and the caller did not set
- * the header itself, for callers who build their own openapi-fetch client.
- */
-export function bearerAuth (accessToken: AccessTokenSource): Middleware {
-  return {
-    async onRequest ({ request }) {
-      const token = await accessToken()
-      if (typeof token === 'string' && token !== '' && !request.headers.has('authorization')) {
-        request.headers.set('authorization', `Bearer ${token}`)
-      }
-      return request
-    }
-  }
-}
 
 export interface SecureApiClientOptions {
   /** e.g. http://127.0.0.1:3000 (no trailing path). Tokens go to this server only. */

@@ -4,7 +4,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { decodeJwt, forge, signerFor, type JsonObject } from '../helpers/jwt-forge.js'
 import { auditEvents } from '../helpers/sessions.js'
 import { bearer, registerAndLogin, STRONG_PASSWORD, type Tokens } from '../helpers/users.js'
-import { createSecureApiClient, memoryTokenStore, MfaRequiredError, SessionEndedError, unwrap, type MfaChallenge } from '../../sdk/index.js'
+import { createSecureApiClient, memoryTokenStore, MfaRequiredError, RefreshFailedError, SessionEndedError, unwrap, type MfaChallenge } from '../../sdk/index.js'
 
 /** The app on a real port: the SDK goes through fetch and HTTP like any user's code. */
 async function liveServer (t: Parameters<typeof buildTestApp>[0]): Promise<TestApp & { baseUrl: string }> {
@@ -127,4 +127,35 @@ t.test('the MFA extension point: a login answered with a challenge goes to the m
   await api.login({ username: user.username, password: STRONG_PASSWORD })
   t.same(seen, [challenge], 'the step got the challenge')
   t.equal(unwrap(await api.GET('/auth/me')).id, user.id, 'and its tokens are used')
+})
+
+t.test('a refresh that fails for another reason rejects with RefreshFailedError, keeps the session, and may be tried again', async (t) => {
+  const server = await liveServer(t)
+  const user = await registerAndLogin(server.app, 'sdkoutage')
+  const expired = expiredCopy(server, user.tokens)
+  const store = memoryTokenStore({ access_token: expired, refresh_token: user.tokens.refresh_token })
+  // The network between client and server, which the test can break for /auth/refresh only.
+  let outage: 'down' | '503' | null = 'down'
+  let ended = 0
+  const api = createSecureApiClient({
+    baseUrl: server.baseUrl,
+    tokenStore: store,
+    onSessionEnded: () => { ended++ },
+    fetch: async (request) => {
+      if (new URL(request.url).pathname === '/auth/refresh' && outage === 'down') throw new TypeError('fetch failed')
+      if (new URL(request.url).pathname === '/auth/refresh' && outage === '503') return Response.json({}, { status: 503 })
+      return await fetch(request)
+    }
+  })
+
+  const offline = await Promise.allSettled([api.GET('/auth/me'), api.GET('/auth/me')])
+  t.ok(offline.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof RefreshFailedError && outcome.reason.status === undefined), 'unreachable: RefreshFailedError without a status')
+  outage = '503'
+  await t.rejects(api.GET('/auth/me'), { name: 'RefreshFailedError', status: 503 }, 'a 503 from the refresh: RefreshFailedError 503')
+  t.same(await store.get(), { access_token: expired, refresh_token: user.tokens.refresh_token }, 'the session is kept')
+  t.equal(ended, 0, 'and not declared over')
+
+  outage = null
+  t.equal(unwrap(await api.GET('/auth/me')).id, user.id, 'once the server answers again, the next call refreshes and succeeds')
+  t.equal(refreshes(server, 'success'), 1)
 })
