@@ -32,6 +32,14 @@ export interface SessionFetchOptions {
 }
 
 /**
+ * The refresh that replaced one access token, per token store, so clients sharing a store share
+ * the single flight too. Kept (not cleared) after it settles, so a call that read the store
+ * before the refresh finished can never start a second one.
+ */
+interface Flight { last: { stale: string, result: Promise<string | null> } | null }
+const flights = new WeakMap<TokenStore, Flight>()
+
+/**
  * RFC 6750 §3.1: only a refused token (error="invalid_token") is worth a refresh. A 401 without
  * it (no token sent, wrong password) or a 403 would fail the same way with a new token.
  */
@@ -56,9 +64,8 @@ function withBearer (request: Request, accessToken: string): Request {
  */
 export function sessionFetch (options: SessionFetchOptions): (input: Request) => Promise<Response> {
   const { store, fetch: baseFetch } = options
-  // The refresh that replaced one access token. Kept (not cleared) after it settles, so a call
-  // that read the store before the refresh finished can never start a second one.
-  let last: { stale: string, result: Promise<string | null> } | null = null
+  const flight: Flight = flights.get(store) ?? { last: null }
+  flights.set(store, flight)
 
   async function refresh (tokens: Required<StoredTokens>): Promise<string | null> {
     let response: Response
@@ -88,17 +95,17 @@ export function sessionFetch (options: SessionFetchOptions): (input: Request) =>
 
   /** The access token to retry with, or null when the session is over. */
   async function replacementFor (stale: string): Promise<string | null> {
-    if (last?.stale === stale) return await last.result
+    if (flight.last?.stale === stale) return await flight.last.result
     const current = await store.get()
     // Checked again after the await: another call may have started the refresh meanwhile.
-    if (last?.stale === stale) return await last.result
+    if (flight.last?.stale === stale) return await flight.last.result
     if (current === null) return null
     if (current.access_token !== stale) return current.access_token
     if (current.refresh_token === undefined) return null
     const started = { stale, result: refresh({ access_token: current.access_token, refresh_token: current.refresh_token }) }
-    last = started
+    flight.last = started
     // A transient failure must not stick to this token: the next failing call may try again.
-    started.result.catch(() => { if (last === started) last = null })
+    started.result.catch(() => { if (flight.last === started) flight.last = null })
     return await started.result
   }
 

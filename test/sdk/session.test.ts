@@ -159,3 +159,22 @@ t.test('a refresh that fails for another reason rejects with RefreshFailedError,
   t.equal(unwrap(await api.GET('/auth/me')).id, user.id, 'once the server answers again, the next call refreshes and succeeds')
   t.equal(refreshes(server, 'success'), 1)
 })
+
+t.test('two clients sharing one token store share the single flight too; setAccessToken(null) forgets the session', async (t) => {
+  const server = await liveServer(t)
+  const user = await registerAndLogin(server.app, 'sdkshared')
+  const store = memoryTokenStore({ access_token: expiredCopy(server, user.tokens), refresh_token: user.tokens.refresh_token })
+  const headers = { 'user-agent': 'secure-api-sdk-test' }
+  const first = createSecureApiClient({ baseUrl: server.baseUrl, tokenStore: store, headers })
+  const second = createSecureApiClient({ baseUrl: server.baseUrl, tokenStore: store, headers })
+  const results = await Promise.all(Array.from({ length: 10 }, async (_, index) => unwrap(await (index % 2 === 0 ? first : second).GET('/auth/me'))))
+  t.equal(results.filter((me) => me.id === user.id).length, 10, '10 successes across both clients')
+  t.equal(refreshes(server, 'success'), 1, 'one refresh for both clients')
+  t.equal(refreshes(server, 'failure'), 0)
+  const sessions = unwrap(await second.GET('/auth/sessions'))
+  t.equal(sessions.items.length, 1)
+
+  first.setAccessToken(null)
+  t.equal(await store.get(), null, 'the shared store is empty')
+  t.equal((await second.GET('/auth/me')).response.status, 401, 'and the other client sends no token')
+})
