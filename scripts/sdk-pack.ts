@@ -32,9 +32,9 @@ export function packSdk (destination: string): string {
     buildSdk(join(stage, 'dist'))
     mkdirSync(destination, { recursive: true })
     const output = execFileSync('npm', ['pack', '--json', '--silent', '--pack-destination', resolve(destination)], { cwd: stage, encoding: 'utf8' })
-    const [packed] = JSON.parse(output) as Array<{ filename: string }>
-    if (packed === undefined) throw new Error('npm pack reported no tarball')
-    return join(resolve(destination), packed.filename)
+    // npm pack --json lists one entry per packed directory: here exactly one.
+    const [{ filename }] = JSON.parse(output) as [{ filename: string }]
+    return join(resolve(destination), filename)
   } finally {
     rmSync(stage, { recursive: true, force: true })
   }

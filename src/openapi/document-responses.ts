@@ -30,16 +30,17 @@ export const ALWAYS_SENT_HEADERS = {
 interface MediaType { schema?: { $ref?: string }, examples?: Record<string, unknown> }
 interface Response { description?: string, content?: Record<string, MediaType>, headers?: Record<string, unknown> }
 interface Parameter { in?: string, name?: string }
+/** Every generated operation has an operationId and a security list (test/openapi.test.ts). */
 interface Operation {
-  operationId?: string
-  security?: Array<Record<string, string[]>>
+  operationId: string
+  security: Array<Record<string, string[]>>
   parameters?: Parameter[]
   requestBody?: { content?: Record<string, MediaType> }
   responses?: Record<string, Response>
 }
 interface Schema { required?: string[], properties?: Record<string, unknown> }
 export interface OpenApiDocument {
-  paths?: Record<string, Record<string, Operation>>
+  paths: Record<string, Record<string, Operation>>
   components?: { schemas?: Record<string, Schema>, headers?: Record<string, unknown> }
 }
 
@@ -59,7 +60,7 @@ const headerRef = (name: string): { $ref: string } => ({ $ref: `#/components/hea
 
 function invalidTarget (document: OpenApiDocument, operation: Operation): ExampleContext['invalid'] {
   const ref = operation.requestBody?.content?.['application/json']?.schema?.$ref
-  const schema = ref === undefined ? undefined : document.components?.schemas?.[ref.split('/').at(-1) ?? '']
+  const schema = ref === undefined ? undefined : document.components?.schemas?.[ref.replace('#/components/schemas/', '')]
   const property = schema?.required?.[0] ?? Object.keys(schema?.properties ?? {})[0]
   if (property !== undefined) return { pointer: `/${property}`, location: 'body' }
   const query = operation.parameters?.find((parameter) => parameter.in === 'query')?.name
@@ -67,10 +68,10 @@ function invalidTarget (document: OpenApiDocument, operation: Operation): Exampl
 }
 
 function contextOf (document: OpenApiDocument, path: string, operation: Operation): ExampleContext {
-  const requirements = operation.security ?? []
+  const requirements = operation.security
   const invalid = invalidTarget(document, operation)
   return {
-    operationId: operation.operationId ?? '',
+    operationId: operation.operationId,
     instance: path.replace(/\{[^}]+\}/g, EXAMPLE_ID),
     bearer: requirements.some((requirement) => 'bearerAuth' in requirement),
     admin: requirements.some((requirement) => requirement.bearerAuth?.includes('admin') === true),
@@ -79,13 +80,13 @@ function contextOf (document: OpenApiDocument, path: string, operation: Operatio
   }
 }
 
-function isProblemResponse (response: Response): boolean {
-  return response.content?.[PROBLEM_JSON]?.schema?.$ref === PROBLEM_REF
+/** The problem+json media type of a problem response, or undefined for any other response. */
+function problemMedia (response: Response): MediaType | undefined {
+  const media = response.content?.[PROBLEM_JSON]
+  return media?.schema?.$ref === PROBLEM_REF ? media : undefined
 }
 
-function documentProblem (response: Response, status: number, context: ExampleContext): void {
-  const media = response.content?.[PROBLEM_JSON]
-  if (media === undefined) return
+function documentProblem (response: Response, media: MediaType, status: number, context: ExampleContext): void {
   const examples = problemExamples(status, context)
   media.examples = Object.fromEntries(examples.map(({ summary, problem }) => [problem.slug, { summary, value: problemBody(problem, context) }]))
   const challenge = examples.map(({ problem }) => problem.headers['www-authenticate']).find((value) => value !== undefined)
@@ -95,7 +96,7 @@ function documentProblem (response: Response, status: number, context: ExampleCo
 export function documentResponses (document: OpenApiDocument): OpenApiDocument {
   document.components ??= {}
   document.components.headers = { ...document.components.headers, ...ALWAYS_SENT_HEADERS }
-  for (const [path, item] of Object.entries(document.paths ?? {})) {
+  for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(item)) {
       const responses = operation.responses ??= {}
       if (BODY_METHODS.has(method) && operation.requestBody === undefined) {
@@ -105,7 +106,8 @@ export function documentResponses (document: OpenApiDocument): OpenApiDocument {
       }
       const context = contextOf(document, path, operation)
       for (const [status, response] of Object.entries(responses)) {
-        if (isProblemResponse(response)) documentProblem(response, Number(status), context)
+        const media = problemMedia(response)
+        if (media !== undefined) documentProblem(response, media, Number(status), context)
         if (response.content?.['application/json']?.schema?.$ref === TOKEN_RESPONSE_REF) {
           response.headers = { ...response.headers, 'Cache-Control': headerRef('Cache-Control-No-Store') }
         }

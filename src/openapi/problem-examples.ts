@@ -59,12 +59,13 @@ function generic (status: number, context: ExampleContext): ProblemExample[] {
     case 403:
       return [{ summary: 'The caller lacks the admin role', problem: insufficientScope('admin') }]
     case 404: return [{ summary: 'Nothing here, or not yours', problem: notFound() }]
-    case 409: return [{ summary: 'Conflicts with the current state', problem: conflict('conflict', 'The request conflicts with the current state.') }]
-    case 413: return [{ summary: 'The body is larger than allowed', problem: toProblem({ statusCode: 413 }) }]
-    case 415: return [{ summary: 'The body is not JSON', problem: toProblem({ statusCode: 415 }) }]
     case 429: return [{ summary: 'Throttled', problem: tooManyRequests(60) }]
     case 503: return [{ summary: 'A dependency is down, the server is busy or shutting down', problem: serviceUnavailable() }]
-    default: return [{ summary: 'Refused', problem: toProblem({ statusCode: status }) }]
+    // 413, 415 and any other framework refusal: the error handler's own problem for that status.
+    default: {
+      const problem = toProblem({ statusCode: status })
+      return [{ summary: problem.detail, problem }]
+    }
   }
 }
 
