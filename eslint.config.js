@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'sdk/**/*.d.ts', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'sdk/**/*.d.ts', 'sdk/dist/**', 'test-artifacts/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

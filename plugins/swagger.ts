@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { readPackageInfo } from '../src/lib/package-info.js'
+import { documentResponses } from '../src/openapi/document-responses.js'
 
 const packageJson = readPackageInfo()
 
@@ -83,6 +84,9 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
     },
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) return documentObject.swaggerObject
+      // Examples, always-sent headers and bodiless operations' body problems first, so the
+      // problems added there get the rate-limit headers too.
+      documentResponses(documentObject.openapiObject as unknown as Parameters<typeof documentResponses>[0])
       documentRateLimitHeaders(documentObject.openapiObject as unknown as OpenApiDocument, unthrottled)
       return documentObject.openapiObject
     },

@@ -1,106 +1,113 @@
 /**
- * A small typed client for the Secure API: `openapi-fetch` over the types that
- * `npm run sdk:generate` writes to sdk/schema.d.ts from openapi/openapi.json. Paths, bodies,
- * query parameters and responses are all checked by TypeScript against the OpenAPI document.
+ * `@secure-api/client`: a typed client for the Secure API. `openapi-fetch` over the types that
+ * `npm run sdk:generate` writes to sdk/schema.d.ts from openapi/openapi.json, plus the token
+ * lifecycle: the client keeps the session's tokens in a TokenStore, sends the access token,
+ * and when the server refuses it (401 invalid_token) refreshes once for all waiting calls and
+ * retries each call once.
  *
- *   const api = createSecureApiClient({ baseUrl: 'http://127.0.0.1:3000' })
- *   const tokens = unwrap(await api.POST('/auth/login', { body: { username, password } }))
- *   api.setAccessToken(tokens.access_token)
+ *   const api = createSecureApiClient({ baseUrl: 'http://127.0.0.1:3000', onSessionEnded: () => showLogin() })
+ *   await api.login({ username, password })
  *   const note = unwrap(await api.POST('/notes', { body: { title: 'Hello', body: '' } }))
  */
-import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import createClient, { type Client } from 'openapi-fetch'
+import { isMfaChallenge, MfaRequiredError, type Credentials, type MfaStep, type TokenResponse } from './login.js'
+import { unwrap } from './problems.js'
 import type { components, operations, paths } from './schema.js'
+import { SessionEndedError, sessionFetch } from './session-fetch.js'
+import { memoryTokenStore, type TokenStore } from './token-store.js'
 
 export type { components, operations, paths }
 export type Schemas = components['schemas']
-export type Problem = Schemas['Problem']
 export type User = Schemas['User']
-export type TokenResponse = Schemas['TokenResponse']
 export type Note = Schemas['Note']
 export type NotePage = Schemas['NotePage']
+export { ApiProblemError, isProblem, unwrap, type ApiResult, type Problem, type SuccessData } from './problems.js'
+export { MfaRequiredError, type Credentials, type MfaChallenge, type MfaStep, type TokenResponse } from './login.js'
+export { RefreshFailedError, SessionEndedError } from './session-fetch.js'
+export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js'
 
-/** A non-2xx answer: the RFC 9457 problem document the server sent, typed. */
-export class ApiProblemError extends Error {
-  readonly status: number
-  readonly problem: Problem
-
-  constructor (status: number, problem: Problem) {
-    super(`${status} ${problem.title}: ${problem.detail}`)
-    this.name = 'ApiProblemError'
-    this.status = status
-    this.problem = problem
-  }
-}
-
-/** Where the client reads the access token from before each request. */
+/** Where the client reads the access token from before each request (no refresh then). */
 export type AccessTokenSource = () => string | null | undefined | Promise<string | null | undefined>
 
-/**
- * Sets `Authorization: Bearer <token>` when a token is available and the caller did not set
- * the header itself. The token goes only to the configured server: openapi-fetch builds
- * every URL from baseUrl.
- */
-export function bearerAuth (accessToken: AccessTokenSource): Middleware {
-  return {
-    async onRequest ({ request }) {
-      const token = await accessToken()
-      if (typeof token === 'string' && token !== '' && !request.headers.has('authorization')) {
-        request.headers.set('authorization', `Bearer ${token}`)
-      }
-      return request
-    }
-  }
-}
-
 export interface SecureApiClientOptions {
-  /** e.g. http://127.0.0.1:3000 (no trailing path). */
+  /** e.g. http://127.0.0.1:3000 (no trailing path). Tokens go to this server only. */
   baseUrl: string
-  /** Reads the access token for each request; defaults to the one given to setAccessToken(). */
+  /** Where the session's tokens live; in memory by default. */
+  tokenStore?: TokenStore
+  /** Your own access token source instead of a store: sent as is, never refreshed. */
   accessToken?: AccessTokenSource
+  /** Called once when the server refuses the refresh token: the session is over, log in again. */
+  onSessionEnded?: () => void | Promise<void>
+  /** Completes logins that need a second factor (see MfaChallenge). */
+  mfa?: MfaStep
   /** A fetch implementation (tests, proxies); globalThis.fetch by default. */
-  fetch?: typeof globalThis.fetch
+  fetch?: (input: Request) => Promise<Response>
   headers?: Record<string, string>
 }
 
 export interface SecureApiClient extends Client<paths> {
-  /** Remembers the access token the default token source hands to every request; null forgets it. */
+  /** The store the client reads tokens from and writes refreshed tokens to. */
+  readonly tokens: TokenStore
+  /** Logs in, finishing a second-factor step when the server asks for one, and stores the tokens. */
+  login: (credentials: Credentials) => Promise<TokenResponse>
+  /** Ends this session on the server and forgets its tokens. */
+  logout: () => Promise<void>
+  /** Stores an access token without a refresh token (it is then never refreshed); null forgets the session. */
   setAccessToken: (token: string | null) => void
 }
 
+/** A store over a caller's access token source: nothing to refresh with, nothing to write. */
+function sourceStore (source: AccessTokenSource): TokenStore {
+  return {
+    get: async () => {
+      const token = await source()
+      return typeof token === 'string' && token !== '' ? { access_token: token } : null
+    },
+    set: () => {}
+  }
+}
+
 export function createSecureApiClient (options: SecureApiClientOptions): SecureApiClient {
-  let current: string | null = null
-  const client = createClient<paths>({
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    ...(options.headers === undefined ? {} : { headers: options.headers })
+  const baseUrl = options.baseUrl.replace(/\/+$/, '')
+  const store = options.accessToken === undefined ? options.tokenStore ?? memoryTokenStore() : sourceStore(options.accessToken)
+  const fetch = sessionFetch({
+    baseUrl,
+    store,
+    fetch: options.fetch ?? ((request) => globalThis.fetch(request)),
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(options.onSessionEnded === undefined ? {} : { onSessionEnded: options.onSessionEnded })
   })
-  client.use(bearerAuth(options.accessToken ?? (() => current)))
-  return Object.assign(client, { setAccessToken: (token: string | null) => { current = token } })
-}
+  const client = createClient<paths>({ baseUrl, fetch, ...(options.headers === undefined ? {} : { headers: options.headers }) })
 
-/** What every openapi-fetch call resolves to: data on success, error otherwise. */
-export type ApiResult =
-  | { data: unknown, error?: never, response: Response }
-  | { data?: never, error: unknown, response: Response }
+  async function login (credentials: Credentials): Promise<TokenResponse> {
+    const body: unknown = unwrap(await client.POST('/auth/login', { body: credentials }))
+    let tokens: TokenResponse
+    if (isMfaChallenge(body)) {
+      if (options.mfa === undefined) throw new MfaRequiredError(body)
+      tokens = await options.mfa(body)
+    } else {
+      tokens = body as TokenResponse
+    }
+    await store.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token })
+    return tokens
+  }
 
-/** The success body type of a call's result. */
-export type SuccessData<R> = R extends { data: infer D, error?: never } ? D : never
+  async function logout (): Promise<void> {
+    try {
+      const result = await client.POST('/auth/logout')
+      // A session that already ended is logged out too; anything else is worth reporting.
+      if (result.response.status !== 401) unwrap(result)
+    } catch (error) {
+      if (!(error instanceof SessionEndedError)) throw error
+    } finally {
+      await store.set(null)
+    }
+  }
 
-function isProblem (value: unknown): value is Problem {
-  if (typeof value !== 'object' || value === null) return false
-  const candidate = value as Record<string, unknown>
-  return typeof candidate.type === 'string' && typeof candidate.title === 'string' && typeof candidate.status === 'number'
-}
-
-/**
- * The success body, or an ApiProblemError carrying the server's problem document. A 204
- * resolves to undefined. An error body that is not a problem still throws, with a generic one.
- */
-export function unwrap<R extends ApiResult> (result: R): SuccessData<R> {
-  if (result.error === undefined && result.response.ok) return result.data as SuccessData<R>
-  const status = result.response.status
-  const problem: Problem = isProblem(result.error)
-    ? result.error
-    : { type: 'about:blank', title: result.response.statusText || 'Error', status, detail: 'The server answered without a problem document.', instance: '', request_id: result.response.headers.get('x-request-id') ?? '' }
-  throw new ApiProblemError(status, problem)
+  return Object.assign(client, {
+    tokens: store,
+    login,
+    logout,
+    setAccessToken: (token: string | null) => { void store.set(token === null ? null : { access_token: token }) }
+  })
 }

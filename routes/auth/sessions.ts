@@ -51,7 +51,7 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
       summary: 'End one of your sessions',
       description: 'Ends one of your sessions (another device, or this one): its refresh token and access tokens stop working. Another user\'s session, or one already ended, answers 404.',
       params: Type.Object({ id: Uuid }, { additionalProperties: false }),
-      response: { 204: Type.Null({ description: 'The session has ended' }), ...problems(400, 404, 429, 503) }
+      response: { 204: Type.Null({ description: 'The session has ended' }), ...problems(404, 429, 503) }
     }
   }, async (request, reply) => {
     const principal = request.principal

@@ -15,7 +15,7 @@ export default async function deleteNoteRoute (fastify: FastifyInstance): Promis
       summary: 'Delete a note',
       description: 'Deletes one of your notes for good. Another user\'s note answers 404 and is left in place.',
       params: NoteIdParams,
-      response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 404, 429, 503) }
+      response: { 204: Type.Null({ description: 'Deleted' }), ...problems(404, 429, 503) }
     }
   }, async (request, reply) => {
     const deleted = await deleteNote(fastify.db, ownerOf(request), request.params.id)

@@ -15,7 +15,7 @@ export default async function readNoteRoute (fastify: FastifyInstance): Promise<
       summary: 'Get a note',
       description: 'One of your notes. Another user\'s note answers 404, exactly like a missing one.',
       params: NoteIdParams,
-      response: { 200: Type.Ref(NoteSchema, { description: 'The note' }), ...problems(400, 404, 429, 503) }
+      response: { 200: Type.Ref(NoteSchema, { description: 'The note' }), ...problems(404, 429, 503) }
     }
   }, async (request) => {
     const note = await findNote(fastify.db, ownerOf(request), request.params.id)

@@ -1,0 +1,87 @@
+import { toProblem } from '../../plugins/problem-details.js'
+import type { HttpProblem} from '../lib/problems.js';
+import {
+  conflict, forbidden, insufficientScope, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
+  notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
+} from '../lib/problems.js'
+
+/**
+ * Examples for every documented problem response, of that response's status and kind, so
+ * Swagger UI never shows a 400 validation error under a 401 (issue 14). Each example is made
+ * by the same factory the server throws, so an example cannot say what the server does not.
+ */
+export interface ExampleContext {
+  operationId: string
+  /** The URL path of the example request (path parameters filled in). */
+  instance: string
+  bearer: boolean
+  admin: boolean
+  /** Where a validation error of this operation points: a body property or a query parameter. */
+  invalid?: { pointer: string, location: 'body' | 'query' }
+  hasBody: boolean
+}
+
+export interface ProblemExample {
+  summary: string
+  problem: HttpProblem
+}
+
+export const EXAMPLE_REQUEST_ID = '6f1c0f0e-2f4b-4a7e-9d1a-3b5c7d9e1f20'
+
+/** Public operations whose 401 or 403 or 409 means one particular thing. */
+const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
+  login: { 401: [{ summary: 'Unknown user or wrong password (one answer for both)', problem: invalidCredentials() }] },
+  refreshTokens: { 401: [{ summary: 'Refresh token unknown, expired, revoked or already used', problem: invalidRefreshToken() }] },
+  register: {
+    403: [{ summary: 'Registration is closed', problem: forbidden('registration-closed', 'Registration is closed on this server; ask an administrator for an account.') }],
+    409: [{ summary: 'The username is taken', problem: conflict('username-taken', 'This username is taken.') }]
+  },
+  adminUpdateUser: {
+    409: [{ summary: 'An administrator cannot demote or disable themself', problem: conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.') }]
+  }
+}
+
+function generic (status: number, context: ExampleContext): ProblemExample[] {
+  switch (status) {
+    case 400: {
+      const examples: ProblemExample[] = []
+      if (context.invalid !== undefined) {
+        examples.push({ summary: 'A value does not match the schema', problem: validationFailed([{ pointer: context.invalid.pointer, message: 'is required', location: context.invalid.location }]) })
+      }
+      if (context.hasBody || examples.length === 0) examples.push({ summary: 'The body is not valid JSON', problem: toProblem({ statusCode: 400 }) })
+      return examples
+    }
+    case 401:
+      return [
+        { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
+        { summary: 'No access token was sent', problem: missingCredentials() }
+      ]
+    case 403:
+      return [{ summary: 'The caller lacks the admin role', problem: insufficientScope('admin') }]
+    case 404: return [{ summary: 'Nothing here, or not yours', problem: notFound() }]
+    case 429: return [{ summary: 'Throttled', problem: tooManyRequests(60) }]
+    case 503: return [{ summary: 'A dependency is down, the server is busy or shutting down', problem: serviceUnavailable() }]
+    // 413, 415 and any other framework refusal: the error handler's own problem for that status.
+    default: {
+      const problem = toProblem({ statusCode: status })
+      return [{ summary: problem.detail, problem }]
+    }
+  }
+}
+
+export function problemExamples (status: number, context: ExampleContext): ProblemExample[] {
+  return SPECIFIC[context.operationId]?.[status] ?? generic(status, context)
+}
+
+/** The body the server would send for `problem` on this operation (what sendProblem writes). */
+export function problemBody (problem: HttpProblem, context: ExampleContext): Record<string, unknown> {
+  return {
+    type: `${PROBLEM_TYPE_PREFIX}${problem.slug}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    instance: context.instance,
+    request_id: EXAMPLE_REQUEST_ID,
+    ...(problem.errors === undefined ? {} : { errors: problem.errors })
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The recorded exchanges that test/contract/replay.test.ts replays against a live server and
+ * checks against the committed openapi/openapi.json.
+ *
+ * ADDING AN OPERATION: the replay fails while any operation of the committed document has no
+ * step here that expects a 2xx. Add, in an order where what it needs already exists:
+ *   { operation: '<operationId>', method, path, bearer: '{{alice.access}}', body, expect: 200 }
+ * and one step per documented error you can reach from a normal server (wrong body -> 400,
+ * someone else's id -> 404, ...). Text in double braces is filled in from earlier steps'
+ * `save` (and from the setup: {{run}}, {{password}}, {{admin.access}}, {{admin.id}},
+ * {{missing.id}}). Statuses a test server cannot reach (503, 403 registration closed, 404 of
+ * the JWKS under HS256) are left out; the replay prints which documented statuses it did not see.
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+export interface Step {
+  /** The operationId in openapi/openapi.json. */
+  operation: string
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  path: string
+  /** `Authorization: Bearer <this>` after substitution. */
+  bearer?: string
+  headers?: Record<string, string>
+  /** Sent as JSON. */
+  body?: Json
+  /** Sent as is, for bodies that are not JSON or too large. */
+  raw?: { contentType: string, text: string }
+  /** The status this step records; every response of the step is validated. */
+  expect: number
+  /** Send the same request this many times (throttling); the last one must answer `expect`. */
+  repeat?: number
+  /** Values later steps use, read from this step's response body. */
+  save?: (body: Json) => Record<string, string>
+}
+
+const field = (body: Json, name: string): string => {
+  const value = body !== null && typeof body === 'object' && !Array.isArray(body) ? body[name] : undefined
+  if (typeof value !== 'string') throw new Error(`the response has no string ${name}`)
+  return value
+}
+const tokens = (prefix: string) => (body: Json): Record<string, string> => ({ [`${prefix}.access`]: field(body, 'access_token'), [`${prefix}.refresh`]: field(body, 'refresh_token') })
+const currentSession = (prefix: string) => (body: Json): Record<string, string> => {
+  const items = body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray(body.items) ? body.items : []
+  const current = items.find((item) => item !== null && typeof item === 'object' && !Array.isArray(item) && item.current === true)
+  return { [`${prefix}.session`]: field(current ?? null, 'id') }
+}
+
+const TOO_LARGE = { contentType: 'application/json', text: JSON.stringify({ title: 'big', body: 'x'.repeat(70_000) }) }
+const NOT_JSON = { contentType: 'text/plain', text: 'hello' }
+const BAD_JSON = { contentType: 'application/json', text: '{"title": ' }
+const alice = '{{alice.access}}'
+const carol = '{{carol.access}}'
+const admin = '{{admin.access}}'
+
+export const STEPS: Step[] = [
+  // Health, keys and the tutorial's routes.
+  { operation: 'getHealth', method: 'GET', path: '/health', expect: 200 },
+  { operation: 'getReadiness', method: 'GET', path: '/health/ready', expect: 200 },
+  { operation: 'getJwks', method: 'GET', path: '/.well-known/jwks.json', expect: 200 },
+  { operation: 'getRateLimited', method: 'GET', path: '/rate-limited', expect: 200, repeat: 5 },
+  { operation: 'getRateLimited', method: 'GET', path: '/rate-limited', expect: 429 },
+
+  // Accounts and login.
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 201, save: (body) => ({ 'alice.id': field(body, 'id') }) },
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'carol.{{run}}', password: '{{password}}' }, expect: 201, save: (body) => ({ 'carol.id': field(body, 'id') }) },
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 409 },
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'bob.{{run}}', password: 'short' }, expect: 400 },
+  { operation: 'register', method: 'POST', path: '/auth/register', raw: TOO_LARGE, expect: 413 },
+  { operation: 'register', method: 'POST', path: '/auth/register', raw: NOT_JSON, expect: 415 },
+  { operation: 'register', method: 'POST', path: '/auth/register', raw: BAD_JSON, expect: 400 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('alice') },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'carol.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('carol') },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}' }, expect: 400 },
+  { operation: 'login', method: 'POST', path: '/auth/login', raw: TOO_LARGE, expect: 413 },
+  { operation: 'login', method: 'POST', path: '/auth/login', raw: NOT_JSON, expect: 415 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'mallory.{{run}}', password: 'not the password at all' }, expect: 401, repeat: 5 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'mallory.{{run}}', password: 'not the password at all' }, expect: 429 },
+
+  // Who am I, the protected route.
+  { operation: 'getCurrentUser', method: 'GET', path: '/auth/me', bearer: alice, expect: 200 },
+  { operation: 'getCurrentUser', method: 'GET', path: '/auth/me', expect: 401 },
+  { operation: 'getCurrentUser', method: 'GET', path: '/auth/me', bearer: 'not-a-token', expect: 401 },
+  { operation: 'getProtected', method: 'GET', path: '/protected', bearer: alice, expect: 200 },
+  { operation: 'getProtected', method: 'GET', path: '/protected', bearer: 'not-a-token', expect: 401 },
+
+  // Notes.
+  { operation: 'createNote', method: 'POST', path: '/notes', bearer: alice, body: { title: 'Replayed', body: 'on the wire' }, expect: 201, save: (body) => ({ note: field(body, 'id') }) },
+  { operation: 'createNote', method: 'POST', path: '/notes', bearer: alice, body: { title: '', body: '' }, expect: 400 },
+  { operation: 'createNote', method: 'POST', path: '/notes', body: { title: 'x', body: '' }, expect: 401 },
+  { operation: 'createNote', method: 'POST', path: '/notes', bearer: alice, raw: TOO_LARGE, expect: 413 },
+  { operation: 'createNote', method: 'POST', path: '/notes', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'listNotes', method: 'GET', path: '/notes?limit=10', bearer: alice, expect: 200 },
+  { operation: 'listNotes', method: 'GET', path: '/notes?limit=0', bearer: alice, expect: 400 },
+  { operation: 'listNotes', method: 'GET', path: '/notes', expect: 401 },
+  { operation: 'getNote', method: 'GET', path: '/notes/{{note}}', bearer: alice, expect: 200 },
+  { operation: 'getNote', method: 'GET', path: '/notes/{{note}}', bearer: carol, expect: 404 },
+  { operation: 'getNote', method: 'GET', path: '/notes/not-a-uuid', bearer: alice, expect: 404 },
+  { operation: 'getNote', method: 'GET', path: '/notes/{{note}}', expect: 401 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', bearer: alice, body: { body: 'changed' }, expect: 200 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', bearer: alice, body: { colour: 'red' }, expect: 400 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', bearer: carol, body: { body: 'mine now' }, expect: 404 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', bearer: alice, raw: TOO_LARGE, expect: 413 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'updateNote', method: 'PATCH', path: '/notes/{{note}}', body: { body: 'x' }, expect: 401 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: alice, raw: BAD_JSON, expect: 400 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: alice, raw: TOO_LARGE, expect: 413 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: carol, expect: 404 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', expect: 401 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: alice, expect: 204 },
+  { operation: 'deleteNote', method: 'DELETE', path: '/notes/{{note}}', bearer: alice, expect: 404 },
+
+  // Sessions: a second login of alice's, ended from the first.
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('alice2') },
+  { operation: 'listSessions', method: 'GET', path: '/auth/sessions', bearer: '{{alice2.access}}', expect: 200, save: currentSession('alice2') },
+  { operation: 'listSessions', method: 'GET', path: '/auth/sessions', expect: 401 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{alice2.session}}', bearer: alice, expect: 204 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{alice2.session}}', bearer: carol, expect: 404 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/not-a-uuid', bearer: alice, expect: 404 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', bearer: alice, raw: BAD_JSON, expect: 400 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', expect: 401 },
+
+  // Refresh: a rotation, then the rotated token again (a replay: that session ends).
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('alice3') },
+  { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', body: { refresh_token: '{{alice3.refresh}}' }, expect: 200 },
+  { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', body: { refresh_token: '{{alice3.refresh}}' }, expect: 401 },
+  { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', body: {}, expect: 400 },
+  { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', raw: TOO_LARGE, expect: 413 },
+  { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', raw: NOT_JSON, expect: 415 },
+
+  // Administration (admin is made by the setup, as `npm run user:create -- --role admin` does).
+  { operation: 'adminListUsers', method: 'GET', path: '/admin/users?limit=5', bearer: admin, expect: 200 },
+  { operation: 'adminListUsers', method: 'GET', path: '/admin/users?limit=0', bearer: admin, expect: 400 },
+  { operation: 'adminListUsers', method: 'GET', path: '/admin/users', bearer: alice, expect: 403 },
+  { operation: 'adminListUsers', method: 'GET', path: '/admin/users', expect: 401 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', bearer: admin, body: { roles: ['user'] }, expect: 200 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', bearer: admin, body: { roles: [] }, expect: 400 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{missing.id}}', bearer: admin, body: { disabled: false }, expect: 404 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{admin.id}}', bearer: admin, body: { roles: ['user'] }, expect: 409 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', bearer: admin, raw: TOO_LARGE, expect: 413 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', bearer: admin, raw: NOT_JSON, expect: 415 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', bearer: alice, body: { disabled: true }, expect: 403 },
+  { operation: 'adminUpdateUser', method: 'PATCH', path: '/admin/users/{{carol.id}}', body: { disabled: true }, expect: 401 },
+  { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', bearer: admin, expect: 204 },
+  { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{missing.id}}/sessions', bearer: admin, expect: 404 },
+  { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', bearer: admin, raw: BAD_JSON, expect: 400 },
+  { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', bearer: alice, expect: 403 },
+  { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', expect: 401 },
+
+  // Password change (ends every session of alice's), then logout.
+  { operation: 'changePassword', method: 'POST', path: '/auth/password', bearer: alice, body: { current_password: 'not the password at all', new_password: '{{password}}-new' }, expect: 400 },
+  { operation: 'changePassword', method: 'POST', path: '/auth/password', bearer: alice, raw: TOO_LARGE, expect: 413 },
+  { operation: 'changePassword', method: 'POST', path: '/auth/password', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'changePassword', method: 'POST', path: '/auth/password', body: { current_password: 'x', new_password: 'y' }, expect: 401 },
+  { operation: 'changePassword', method: 'POST', path: '/auth/password', bearer: alice, body: { current_password: '{{password}}', new_password: '{{password}}-new' }, expect: 204 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}-new' }, expect: 200, save: tokens('alice') },
+  { operation: 'logout', method: 'POST', path: '/auth/logout', bearer: alice, raw: BAD_JSON, expect: 400 },
+  { operation: 'logout', method: 'POST', path: '/auth/logout', bearer: alice, raw: NOT_JSON, expect: 415 },
+  { operation: 'logout', method: 'POST', path: '/auth/logout', bearer: alice, raw: TOO_LARGE, expect: 413 },
+  { operation: 'logout', method: 'POST', path: '/auth/logout', bearer: alice, expect: 204 },
+  { operation: 'logout', method: 'POST', path: '/auth/logout', bearer: alice, expect: 401 }
+]
