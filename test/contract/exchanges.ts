@@ -45,6 +45,11 @@ const currentSession = (prefix: string) => (body: Json): Record<string, string> 
   return { [`${prefix}.session`]: field(current ?? null, 'id') }
 }
 
+const firstItem = (name: string) => (body: Json): Record<string, string> => {
+  const items = body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray(body.items) ? body.items : []
+  return { [name]: field(items[0] ?? null, 'id') }
+}
+
 const TOO_LARGE = { contentType: 'application/json', text: JSON.stringify({ title: 'big', body: 'x'.repeat(70_000) }) }
 const NOT_JSON = { contentType: 'text/plain', text: 'hello' }
 const BAD_JSON = { contentType: 'application/json', text: '{"title": ' }
@@ -120,6 +125,13 @@ export const STEPS: Step[] = [
   { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', bearer: alice, raw: BAD_JSON, expect: 400 },
   { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', bearer: alice, raw: NOT_JSON, expect: 415 },
   { operation: 'endSession', method: 'DELETE', path: '/auth/sessions/{{missing.id}}', expect: 401 },
+  // Device tokens (I7): every login above left one.
+  { operation: 'listDevices', method: 'GET', path: '/auth/devices', bearer: alice, expect: 200, save: firstItem('alice.device') },
+  { operation: 'listDevices', method: 'GET', path: '/auth/devices', expect: 401 },
+  { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', bearer: carol, expect: 404 },
+  { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', expect: 401 },
+  { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', bearer: alice, expect: 204 },
+  { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', bearer: alice, expect: 404 },
 
   // Refresh: a rotation, then the rotated token again (a replay: that session ends).
   { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('alice3') },
@@ -147,6 +159,12 @@ export const STEPS: Step[] = [
   { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', bearer: admin, raw: BAD_JSON, expect: 400 },
   { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', bearer: alice, expect: 403 },
   { operation: 'adminEndUserSessions', method: 'DELETE', path: '/admin/users/{{carol.id}}/sessions', expect: 401 },
+  // The audit trail (J1).
+  { operation: 'adminListAuditEvents', method: 'GET', path: '/admin/audit-events?limit=5', bearer: admin, expect: 200 },
+  { operation: 'adminListAuditEvents', method: 'GET', path: '/admin/audit-events?type=login&user_id={{alice.id}}&since=2020-01-01T00:00:00Z', bearer: admin, expect: 200 },
+  { operation: 'adminListAuditEvents', method: 'GET', path: '/admin/audit-events?cursor=not-ours', bearer: admin, expect: 400 },
+  { operation: 'adminListAuditEvents', method: 'GET', path: '/admin/audit-events', bearer: alice, expect: 403 },
+  { operation: 'adminListAuditEvents', method: 'GET', path: '/admin/audit-events', expect: 401 },
 
   // Password change (ends every session of alice's), then logout.
   { operation: 'changePassword', method: 'POST', path: '/auth/password', bearer: alice, body: { current_password: 'not the password at all', new_password: '{{password}}-new' }, expect: 400 },
