@@ -17,7 +17,7 @@ export const AuditEventSchema = Type.Object({
   user_agent: Nullable(Type.String({ maxLength: 256 })),
   request_id: Type.String({ maxLength: 128, description: 'This server\'s request id (or a trusted proxy\'s); never a client\'s own X-Request-Id' }),
   client_request_id: Nullable(Type.String({ maxLength: 128, description: 'The X-Request-Id the client sent, kept apart because a client can choose it' })),
-  count: Type.Integer({ format: 'int32', minimum: 1, description: 'How many events this row stands for: denials are aggregated per actor (or address), type and minute' }),
+  count: Type.Integer({ format: 'int32', minimum: 1, maximum: 2147483647, description: 'How many events this row stands for: denials are aggregated per actor (or address), type and minute' }),
   details: Type.Record(Type.String(), Type.Unknown(), { description: 'Event-specific fields, e.g. the attempted username or the reason' })
 }, { $id: 'AuditEvent', title: 'AuditEvent', description: 'One security event from the durable audit trail', additionalProperties: false })
 
