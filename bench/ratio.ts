@@ -33,12 +33,21 @@ const RESULTS_DIR = join(ROOT, 'bench', 'results')
 const scratch = mkdtempSync(join(tmpdir(), 'secure-api-ratio-'))
 const PASSWORD = 'bench-passphrase-orbit-lantern-47'
 
-/** The node arguments of `npm start`, so V8 flags set there are what is measured. */
-function startArgs (): string[] {
+/** The environment and node arguments of `npm start`, so the flags and allocator settings set there are what is measured. */
+function startScript (): { env: Record<string, string>, args: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   const words = (pkg.scripts.start ?? '').split(/\s+/).filter((word) => word !== '')
-  if (words[0] !== 'node') throw new Error('the start script is expected to be "node [flags] file"')
-  return words.slice(1)
+  const env: Record<string, string> = {}
+  while (words[0] !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name = '', ...value] = (words.shift() ?? '').split('=')
+    env[name] = value.join('=')
+  }
+  if (words[0] !== 'node') throw new Error('the start script is expected to be "[VAR=value ...] node [flags] file"')
+  return { env, args: words.slice(1) }
+}
+
+function startArgs (): string[] {
+  return startScript().args
 }
 
 let runCounter = 0
@@ -70,6 +79,7 @@ async function startService (profile: boolean): Promise<{ server: Server, token:
     args: args.map((arg) => arg.startsWith('dist/') ? join(ROOT, arg) : arg),
     env: {
       ...baseEnv(),
+      ...startScript().env,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(scratch, `service-${run}.db`)}`,
@@ -216,7 +226,7 @@ async function main (): Promise<void> {
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
     availableParallelism: availableParallelism(),
     loadAverage: { atStart: loadAtStart, atEnd: loadavg().map(round2) },
-    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), loadGenerator: 'autocannon (separate process)' },
+    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), startEnv: startScript().env, loadGenerator: 'autocannon (separate process)' },
     ratios,
     summary,
     rounds,
