@@ -16,7 +16,8 @@ import { HAS_TASKSET, freePort, memoryOf, sampleMemory, startServer, type Memory
  * capacity on the same core, and /protected during the flood against /protected idle.
  * Writes bench/results/ratio.json and ratio.md. Knobs: BENCH_DURATION (s per run, default 5),
  * BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_FLOOD=0 to skip the flood, BENCH_LOGIN_CONNECTIONS (8),
- * BENCH_LABEL (a name for the result files, default "ratio"), BENCH_CPU_PROF=dir (profile /protected runs).
+ * BENCH_LABEL (a name for the result files, default "ratio"), BENCH_CPU_PROF=dir (profile /protected runs),
+ * BENCH_SERVICE_ROOT (measure another build of the service, e.g. an older commit, in the same conditions).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
@@ -29,13 +30,15 @@ const CPU_PROF = process.env.BENCH_CPU_PROF
 const SERVER_CORE = 0
 const LOAD_CORE = 1
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** Where the measured service's package.json and dist/ live: another build (an older commit, say) for a before/after in the same conditions. */
+const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT ?? ROOT
 const RESULTS_DIR = join(ROOT, 'bench', 'results')
 const scratch = mkdtempSync(join(tmpdir(), 'secure-api-ratio-'))
 const PASSWORD = 'bench-passphrase-orbit-lantern-47'
 
 /** The environment and node arguments of `npm start`, so the flags and allocator settings set there are what is measured. */
 function startScript (): { env: Record<string, string>, args: string[] } {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  const pkg = JSON.parse(readFileSync(join(SERVICE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   const words = (pkg.scripts.start ?? '').split(/\s+/).filter((word) => word !== '')
   const env: Record<string, string> = {}
   while (words[0] !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
@@ -76,7 +79,7 @@ async function startService (profile: boolean): Promise<{ server: Server, token:
   if (profile && CPU_PROF !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`)
   const server = await startServer({
     core: SERVER_CORE,
-    args: args.map((arg) => arg.startsWith('dist/') ? join(ROOT, arg) : arg),
+    args: args.map((arg) => arg.startsWith('dist/') ? join(SERVICE_ROOT, arg) : arg),
     env: {
       ...baseEnv(),
       ...startScript().env,
@@ -226,7 +229,7 @@ async function main (): Promise<void> {
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
     availableParallelism: availableParallelism(),
     loadAverage: { atStart: loadAtStart, atEnd: loadavg().map(round2) },
-    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), startEnv: startScript().env, loadGenerator: 'autocannon (separate process)' },
+    settings: { serviceRoot: SERVICE_ROOT === ROOT ? '.' : SERVICE_ROOT, durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), startEnv: startScript().env, loadGenerator: 'autocannon (separate process)' },
     ratios,
     summary,
     rounds,
