@@ -20,8 +20,10 @@ async function drainPlugin (fastify: FastifyInstance): Promise<void> {
   let draining = false
   fastify.decorate('draining', { getter: () => draining })
   fastify.addHook('preClose', async () => { draining = true })
-  fastify.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: no promise per response for a flag that is almost always false.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (draining && request.raw.httpVersionMajor < 2) void reply.header('connection', 'close')
+    done(null, payload)
   })
 }
 

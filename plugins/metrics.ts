@@ -36,10 +36,20 @@ async function metricsPlugin (fastify: FastifyInstance): Promise<void> {
   const logins = new Counter({ name: 'auth_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] })
   fastify.decorate('metrics', { registry, logins })
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  // One labelled child per (method, route, status), bound once: prom-client otherwise hashes the
+  // label object on every observe. Bounded: routes and methods are the app's own, statuses few.
+  const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>()
+  fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL, so ids do not explode the label set.
     const route = request.routeOptions.url ?? 'unmatched'
-    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    const key = `${reply.statusCode} ${request.method} ${route}`
+    let child = children.get(key)
+    if (child === undefined) {
+      child = duration.labels(request.method, route, String(reply.statusCode))
+      children.set(key, child)
+    }
+    child.observe(reply.elapsedTime / 1000)
+    done()
   })
 
   const token = fastify.config.METRICS_TOKEN

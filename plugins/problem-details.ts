@@ -277,8 +277,10 @@ async function problemDetailsPlugin (fastify: FastifyInstance): Promise<void> {
   // plugin's onRequest hook, so the id is already set.
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
-  fastify.addHook('onRequest', async () => {
-    if (closing) throw serviceUnavailable('The server is shutting down; retry on another instance.')
+  // A callback hook: no promise per request for a flag that is false until shutdown.
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    if (closing) done(serviceUnavailable('The server is shutting down; retry on another instance.'))
+    else done()
   })
 }
 

@@ -40,6 +40,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const fastify = Fastify({
     logger: loggerOptions(config, options.logStream),
     genReqId: requestIdFor,
+    // One access line per request, written by plugins/logging.ts, instead of Fastify's two (issue 10).
+    disableRequestLogging: true,
     requestIdHeader: false,
     // Only the listed proxies may speak for the client (D7); never true or a hop count.
     trustProxy: trustedProxies.length > 0 ? trustedProxies : false,

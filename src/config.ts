@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { accessSync, constants, statSync } from 'node:fs'
 import { isIP } from 'node:net'
+import { availableParallelism } from 'node:os'
 
 /**
  * The whole configuration, as environment variables. One schema: the type is derived from it,
@@ -35,7 +36,8 @@ export const ConfigSchema = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19456, maximum: 1048576, default: 19456 }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 2, maximum: 10, default: 2 }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 8, default: 1 }),
-  ARGON2_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  // No default here: it follows the cores and the libuv pool (see withDerivedDefaults).
+  ARGON2_MAX_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   ARGON2_MAX_QUEUE: Type.Integer({ minimum: 0, maximum: 10000, default: 64 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000 }),
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 300 }),
@@ -66,19 +68,30 @@ export const ConfigSchema = Type.Object({
 type RawConfig = Static<typeof ConfigSchema>
 
 /** The validated configuration: optional variables whose default depends on others are filled in. */
-export type Config = Omit<RawConfig, 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES'> & { REFRESH_TOKEN_IDLE_TTL: number, LOGIN_FREE_FAILURES: number }
+export type Config = Omit<RawConfig, 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY'> & { REFRESH_TOKEN_IDLE_TTL: number, LOGIN_FREE_FAILURES: number, ARGON2_MAX_CONCURRENCY: number }
 
 /** The idle limit a session gets when REFRESH_TOKEN_IDLE_TTL is unset: a week, or the whole lifetime when that is shorter. */
 export const DEFAULT_REFRESH_TOKEN_IDLE_TTL = 604800
 /** Free login failures when LOGIN_FREE_FAILURES is unset, never more than the lock threshold. */
 export const DEFAULT_LOGIN_FREE_FAILURES = 5
 
+/**
+ * Hashes at once when ARGON2_MAX_CONCURRENCY is unset: one core left to the event loop (an
+ * argon2id hash is ~50 ms of pure CPU; with as many hashes as cores, /protected waits behind
+ * them, issue 10 F4), and one libuv thread left for fs and dns, which share that pool.
+ * availableParallelism() honours the CPU affinity (taskset, cgroup cpusets).
+ */
+export function defaultArgon2Concurrency (cores = availableParallelism(), threadpoolSize = 4): number {
+  return Math.max(1, Math.min(cores - 1, threadpoolSize - 1))
+}
+
 /** Defaults that depend on another variable: a documented variable set alone must never contradict them. */
-function withDerivedDefaults (raw: RawConfig): Config {
+function withDerivedDefaults (raw: RawConfig, env: Record<string, string | undefined>): Config {
   return {
     ...raw,
     REFRESH_TOKEN_IDLE_TTL: raw.REFRESH_TOKEN_IDLE_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_IDLE_TTL, raw.REFRESH_TOKEN_TTL),
-    LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD)
+    LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD),
+    ARGON2_MAX_CONCURRENCY: raw.ARGON2_MAX_CONCURRENCY ?? defaultArgon2Concurrency(availableParallelism(), Number(env.UV_THREADPOOL_SIZE ?? 4) || 4)
   }
 }
 
@@ -181,7 +194,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     return `${name}: ${error.message}${allowed}`
   })
   if (schemaProblems.length > 0) throw new ConfigError(schemaProblems)
-  const config = withDerivedDefaults(converted as RawConfig)
+  const config = withDerivedDefaults(converted as RawConfig, env)
   const problems = crossChecks(config)
   if (problems.length > 0) throw new ConfigError(problems)
   return config

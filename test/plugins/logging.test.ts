@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
+import { bearer, registerAndLogin } from '../helpers/users.js'
 
 type LogLine = Record<string, unknown>
 
@@ -7,9 +8,13 @@ t.test('H1/H4: request lines carry method, path (no query), ip and the request i
   const testApp = await buildTestApp(t)
   await testApp.app.inject({ method: 'GET', url: '/health?secret=query-canary', headers: { 'x-request-id': 'log-line-1', 'user-agent': 'agent-canary' } })
   const lines = testApp.logs.filter((line) => line.reqId === 'log-line-1')
-  t.ok(lines.length >= 2, 'incoming request and request completed')
-  const incoming = lines.find((line) => line.msg === 'incoming request')
-  t.same(incoming?.req, { method: 'GET', path: '/health', ip: '127.0.0.1' }, 'only what is needed; no headers')
+  // One access line per request (issue 10): Fastify's incoming/completed pair is disabled.
+  t.equal(lines.length, 1, 'one access line')
+  const access = lines.find((line) => line.msg === 'request completed')
+  t.same(access?.req, { method: 'GET', path: '/health', ip: '127.0.0.1' }, 'only what is needed; no headers')
+  t.equal(access?.route, '/health', 'the route pattern')
+  t.same(access?.res, { statusCode: 200 }, 'the status')
+  t.type(access?.responseTime, 'number', 'the duration in ms')
   for (const line of testApp.logs) {
     t.match(line.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'UTC time')
     t.type(line.level, 'string', 'level as a label')
@@ -36,4 +41,14 @@ t.test('H3: rejected tokens are logged at warn, at most 20 a second, with a coun
   t.equal(inBurst + counted, 60, 'logged plus suppressed is every rejection')
   const first = warnings()[0]?.security as LogLine | undefined
   t.equal(first?.ip, '127.0.0.1', 'the source address is in the warning')
+})
+
+t.test('issue 10: the access line names the authenticated user, and only the user id', async (t) => {
+  const testApp = await buildTestApp(t)
+  const user = await registerAndLogin(testApp.app)
+  await testApp.app.inject({ method: 'GET', url: '/protected', headers: { ...bearer(user.tokens.access_token), 'x-request-id': 'log-line-2' } })
+  const access = testApp.logs.find((line) => line.reqId === 'log-line-2' && line.msg === 'request completed')
+  t.equal(access?.user_id, user.id, 'the user id from the verified token')
+  t.same(access?.res, { statusCode: 200 })
+  t.equal(access?.route, '/protected')
 })
