@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app from './app.js'
@@ -41,7 +41,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: loggerOptions(config, options.logStream),
     genReqId: requestIdFor,
     // One access line per request, written by plugins/logging.ts, instead of Fastify's two (issue 10).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     // Only the listed proxies may speak for the client (D7); never true or a hop count.
     trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
