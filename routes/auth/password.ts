@@ -5,7 +5,7 @@ import type { AuditRow } from '../../src/audit/audit-event.js'
 import { invalidToken, validationFailed } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 import { applyCredentialChange } from '../../src/auth/end-sessions.js'
-import { findUserById } from '../../src/repositories/users.js'
+import { findUserById, replacePasswordHash } from '../../src/repositories/users.js'
 import { ChangePasswordRequestSchema } from '../../src/schemas/account.js'
 import { problems } from '../../src/schemas/problem.js'
 import { checkPassword } from '../../src/security/password-policy.js'
@@ -54,13 +54,7 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
     const ended = await applyCredentialChange(fastify.db, user.id, 'password_change', (sessions) => {
       audit.push(request.auditRow('password_change', 'success', { ...who, sessions_ended: sessions.length }))
       return audit
-    }, async (trx) => {
-      // Only if nobody changed the password since we verified it.
-      const changed = await trx.updateTable('users').set({ password_hash: newHash })
-        .where('id', '=', user.id).where('password_hash', '=', user.password_hash)
-        .executeTakeFirst()
-      return Number(changed.numUpdatedRows) === 1
-    })
+    }, async (trx) => await replacePasswordHash(trx, user.id, user.password_hash, newHash))
     if (ended === undefined) {
       await request.audit('password_change', 'failure', { ...who, reason: 'the password changed meanwhile' })
       throw invalidToken()

@@ -90,8 +90,12 @@ export async function bumpAuthEpoch (db: Kysely<Database>, id: string, now: Date
   return Number(result.numUpdatedRows) === 1
 }
 
-export async function setPasswordHash (db: Kysely<Database>, id: string, passwordHash: string): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date().toISOString() }).where('id', '=', id).execute()
+/** Replaces the password hash only if it is still the one the caller verified; false otherwise (a concurrent change won). */
+export async function replacePasswordHash (db: Kysely<Database>, id: string, verifiedHash: string, newHash: string): Promise<boolean> {
+  const result = await db.updateTable('users').set({ password_hash: newHash })
+    .where('id', '=', id).where('password_hash', '=', verifiedHash)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 /** Accounts that are enabled and hold the admin role (roles are stored as a JSON array). */
