@@ -3,23 +3,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildTestApp, json } from '../helpers/app.js'
 import { onEachDatabase } from '../helpers/databases.js'
 import { claimsOf } from '../helpers/sessions.js'
+import type { AuditEvent } from '../../src/schemas/audit.js'
 import { bearer, login, registerUser, STRONG_PASSWORD, uniqueUsername, type Tokens } from '../helpers/users.js'
 
-interface AuditEvent {
-  id: string
-  at: string
-  type: string
-  outcome: string
-  actor_id: string | null
-  subject_id: string | null
-  session_id: string | null
-  ip: string | null
-  user_agent: string | null
-  request_id: string
-  client_request_id: string | null
-  count: number
-  details: Record<string, unknown>
-}
 
 interface AuditPage {
   items: AuditEvent[]
