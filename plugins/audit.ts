@@ -148,8 +148,11 @@ async function auditPlugin (fastify: FastifyInstance): Promise<void> {
     warn(this, event, fields)
     if (!options.aggregate) return
     const userId = typeof fields.user_id === 'string' ? fields.user_id : null
-    const { user_id: _ignored, ...details } = fields
-    denials.add(auditRow(event, 'denied', { user_id: userId, ...details }, originOf(this)))
+    const at = new Date()
+    denials.count(event, userId, this.ip, at, () => {
+      const { user_id: _ignored, ...details } = fields
+      return auditRow(event, 'denied', { user_id: userId, ...details }, originOf(this), at)
+    })
   })
 }
 

@@ -35,17 +35,25 @@ export class DenialAggregator {
   }
 
   add (row: AuditRow): void {
+    this.count(row.type, row.actor_id ?? null, row.ip ?? null, new Date(row.at), () => row)
+  }
+
+  /**
+   * Counts one denial; `build` makes the row only for the first event of a bucket, so a flood
+   * costs a map lookup per request, not a row (UUID, JSON) per request.
+   */
+  count (type: string, actorId: string | null, ip: string | null, at: Date, build: () => AuditRow): void {
     // Without a user, the client's address as the limits group it (IPv6 by /64), so rotating
     // addresses within one subscriber's range still lands in one row.
-    const actor = row.actor_id ?? `ip:${row.ip === null || row.ip === undefined ? 'unknown' : clientAddressKey(row.ip)}`
-    const bucket = `${row.type}|${actor}|${row.at.slice(0, 16)}`
+    const actor = actorId ?? `ip:${ip === null ? 'unknown' : clientAddressKey(ip)}`
+    const bucket = `${type}|${actor}|${at.toISOString().slice(0, 16)}`
     const existing = this.pending.get(bucket)
     if (existing !== undefined) {
       existing.count += 1
       return
     }
     // The first event of the bucket is the row's face: its time, request id and details.
-    this.pending.set(bucket, { ...row, bucket, count: 1 })
+    this.pending.set(bucket, { ...build(), bucket, count: 1 })
     if (this.pending.size >= MAX_PENDING_BUCKETS) void this.flush()
   }
 
