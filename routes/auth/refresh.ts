@@ -63,9 +63,11 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
       // The account was disabled, deleted or moved to a new epoch (perhaps by editing the
       // database directly): end the session here, so its access tokens die too (A10).
       const account = await findUserById(fastify.db, result.session.user_id)
-      const reason = account === undefined ? 'user deleted' : account.disabled === 1 ? 'user disabled' : 'credentials changed'
+      const [reason, revokedReason] = account === undefined
+        ? ['user deleted', 'user_deleted']
+        : account.disabled === 1 ? ['user disabled', 'user_disabled'] : ['credentials changed', 'credentials_changed']
       const ended = request.auditRow('refresh', 'failure', { user_id: result.session.user_id, session_id: result.session.id, reason })
-      await endSession(result.session.id, reason.replace(' ', '_'), ended)
+      await endSession(result.session.id, revokedReason, ended)
       request.logAudit(ended)
       throw invalidRefreshToken()
     }
