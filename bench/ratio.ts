@@ -241,7 +241,18 @@ async function main (): Promise<void> {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-function markdown (report: { date: string, node: string, cpus: string, loadAverage: { atStart: number[], atEnd: number[] }, ratios: { protected: number, health: number }, summary: Record<TargetName, { requestsPerSecond: number, latencyP99Ms: number, afterStartMiB: number, steadyRssMiB: number, peakRssMiB: number }>, flood: Flood | null }): string {
+interface TargetSummary { requestsPerSecond: number, latencyP99Ms: number, afterStartMiB: number, steadyRssMiB: number, peakRssMiB: number }
+interface Report {
+  date: string
+  node: string
+  cpus: string
+  loadAverage: { atStart: number[], atEnd: number[] }
+  ratios: { protected: number, health: number }
+  summary: Record<TargetName, TargetSummary>
+  flood: Flood | null
+}
+
+function markdown (report: Report): string {
   const { summary, ratios, flood } = report
   const row = (name: string, target: TargetName, ratio: number | string): string =>
     `| ${name} | ${ratio} | ${summary[target].requestsPerSecond} | ${summary[target].latencyP99Ms} | ${summary[target].afterStartMiB} | ${summary[target].steadyRssMiB} | ${summary[target].peakRssMiB} |`

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { Uuid } from '../src/schemas/common.js'
 import { problems } from '../src/schemas/problem.js'
@@ -10,9 +9,9 @@ export const ProtectedResponseSchema = Type.Object({
 }, { $id: 'ProtectedResponse', title: 'ProtectedResponse', additionalProperties: false })
 
 /** The tutorial's protected route: it answers only with a valid, unrevoked access token. */
-export default async function protectedRoute (fastify: FastifyInstance): Promise<void> {
+const protectedRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addSchema(ProtectedResponseSchema)
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('/protected', {
+  fastify.get('/protected', {
     config: { auth: 'user' },
     schema: {
       operationId: 'getProtected',
@@ -26,3 +25,5 @@ export default async function protectedRoute (fastify: FastifyInstance): Promise
     return { message: 'This is a protected route!' as const, user: { id: principal?.userId ?? '', username: principal?.username ?? '' } }
   })
 }
+
+export default protectedRoute

@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problems } from '../src/schemas/problem.js'
 
 /** The tutorial's demonstration limit: 5 requests a minute per client. */
 export const DEMO_LIMIT = { max: 5, timeWindow: '1 minute' }
 
-export default async function rateLimitedRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('/rate-limited', {
+const rateLimitedRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/rate-limited', {
     config: { rateLimit: DEMO_LIMIT },
     schema: {
       operationId: 'getRateLimited',
@@ -21,3 +20,5 @@ export default async function rateLimitedRoute (fastify: FastifyInstance): Promi
     }
   }, async () => ({ message: 'This route is rate limited!' as const }))
 }
+
+export default rateLimitedRoute

@@ -25,7 +25,17 @@ interface AutocannonJson {
  * autocannon in a process of its own on the load core (wrk is not installed here), so the load
  * generator never shares the server's event loop or core. -j prints the result as JSON.
  */
-export async function load (options: { url: string, connections: number, duration: number, core: number, headers?: Record<string, string>, method?: string, body?: string }): Promise<LoadResult> {
+interface LoadOptions {
+  url: string
+  connections: number
+  duration: number
+  core: number
+  headers?: Record<string, string>
+  method?: string
+  body?: string
+}
+
+export async function load (options: LoadOptions): Promise<LoadResult> {
   const args = [AUTOCANNON, '-j', '-c', String(options.connections), '-d', String(options.duration)]
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`)
   if (options.method !== undefined) args.push('-m', options.method)

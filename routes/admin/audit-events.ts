@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AuditEventRow } from '../../src/db/schema.js'
 import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
@@ -43,8 +42,8 @@ function toAuditEvent (row: AuditEventRow): AuditEvent {
   }
 }
 
-export default async function adminAuditEventsRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('/audit-events', {
+const adminAuditEventsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/audit-events', {
     config: { auth: 'admin' },
     schema: {
       operationId: 'adminListAuditEvents',
@@ -65,3 +64,5 @@ export default async function adminAuditEventsRoutes (fastify: FastifyInstance):
     }
   })
 }
+
+export default adminAuditEventsRoutes

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AuditRow } from '../../src/audit/audit-event.js'
 import type { UserRow } from '../../src/db/schema.js'
@@ -36,10 +35,8 @@ function toAdminUser (row: UserRow): AdminUser {
 
 const UserIdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
-export default async function adminUsersRoutes (fastify: FastifyInstance): Promise<void> {
-  const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
-
-  routes.get('/users', {
+const adminUsersRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/users', {
     config: { auth: 'admin' },
     schema: {
       operationId: 'adminListUsers',
@@ -60,7 +57,7 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     }
   })
 
-  routes.patch('/users/:id', {
+  fastify.patch('/users/:id', {
     config: { auth: 'admin' },
     schema: {
       operationId: 'adminUpdateUser',
@@ -99,7 +96,7 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     }
   })
 
-  routes.delete('/users/:id/sessions', {
+  fastify.delete('/users/:id/sessions', {
     config: { auth: 'admin' },
     schema: {
       operationId: 'adminEndUserSessions',
@@ -125,3 +122,5 @@ export default async function adminUsersRoutes (fastify: FastifyInstance): Promi
     return await reply.code(204).send(null)
   })
 }
+
+export default adminUsersRoutes

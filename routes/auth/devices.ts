@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { DeviceTokenRow } from '../../src/db/schema.js'
 import { notFound } from '../../src/lib/problems.js'
@@ -14,10 +13,8 @@ function toDevice (row: DeviceTokenRow): Device {
   return { id: row.id, created_at: row.created_at, last_used_at: row.last_used_at, expires_at: row.expires_at, user_agent: row.user_agent, ip: row.ip }
 }
 
-export default async function devicesRoutes (fastify: FastifyInstance): Promise<void> {
-  const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
-
-  routes.get('/devices', {
+const devicesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/devices', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'listDevices',
@@ -32,7 +29,7 @@ export default async function devicesRoutes (fastify: FastifyInstance): Promise<
     return { items: (await listLiveDeviceTokens(fastify.db, principal.userId, new Date())).map(toDevice) }
   })
 
-  routes.delete('/devices/:id', {
+  fastify.delete('/devices/:id', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'deleteDevice',
@@ -51,3 +48,5 @@ export default async function devicesRoutes (fastify: FastifyInstance): Promise<
     return await reply.code(204).send(null)
   })
 }
+
+export default devicesRoutes

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { passwordLogin } from '../../src/auth/password-login.js'
 import { clientMeta } from '../../src/lib/client-meta.js'
@@ -13,7 +12,7 @@ import { LoginRequestSchema } from '../../src/schemas/users.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 import { tokenResponse } from '../../src/security/token-response.js'
 
-export default async function loginRoute (fastify: FastifyInstance): Promise<void> {
+const loginRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const dependencies = {
     db: fastify.db,
@@ -24,7 +23,7 @@ export default async function loginRoute (fastify: FastifyInstance): Promise<voi
     hooks: fastify.testHooks
   }
 
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/login', {
+  fastify.post('/login', {
     config: { rateLimit: authRateLimit(config) },
     schema: {
       operationId: 'login',
@@ -70,3 +69,5 @@ export default async function loginRoute (fastify: FastifyInstance): Promise<voi
       .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, signedIn.refreshToken, signedIn.session, signedIn.deviceToken))
   })
 }
+
+export default loginRoute

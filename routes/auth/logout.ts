@@ -1,12 +1,11 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { endOneSession } from '../../src/auth/end-sessions.js'
 import { problems } from '../../src/schemas/problem.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 
-export default async function logoutRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/logout', {
+const logoutRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/logout', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'logout',
@@ -27,3 +26,5 @@ export default async function logoutRoute (fastify: FastifyInstance): Promise<vo
     return await reply.code(204).send(null)
   })
 }
+
+export default logoutRoute

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { findUserById } from '../../src/repositories/users.js'
 import { invalidToken } from '../../src/lib/problems.js'
@@ -8,8 +7,8 @@ import { toUser } from '../../src/lib/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { UserSchema } from '../../src/schemas/users.js'
 
-export default async function meRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('/me', {
+const meRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/me', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'getCurrentUser',
@@ -25,3 +24,5 @@ export default async function meRoute (fastify: FastifyInstance): Promise<void> 
     return toUser(user)
   })
 }
+
+export default meRoute

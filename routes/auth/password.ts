@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AuditRow } from '../../src/audit/audit-event.js'
 import { invalidToken, validationFailed } from '../../src/lib/problems.js'
@@ -11,8 +10,8 @@ import { problems } from '../../src/schemas/problem.js'
 import { checkPassword } from '../../src/security/password-policy.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 
-export default async function passwordRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/password', {
+const passwordRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/password', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'changePassword',
@@ -64,3 +63,5 @@ export default async function passwordRoute (fastify: FastifyInstance): Promise<
     return await reply.code(204).send(null)
   })
 }
+
+export default passwordRoute

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { clientMeta } from '../../src/lib/client-meta.js'
 import { invalidRefreshToken } from '../../src/lib/problems.js'
@@ -12,7 +11,7 @@ import { problems } from '../../src/schemas/problem.js'
 import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
 import { tokenResponse } from '../../src/security/token-response.js'
 
-export default async function refreshRoute (fastify: FastifyInstance): Promise<void> {
+const refreshRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const lifetimes = sessionLifetimes(config)
 
@@ -22,7 +21,7 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
     fastify.revocations.markRevoked([sessionId])
   }
 
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/refresh', {
+  fastify.post('/refresh', {
     config: { rateLimit: authRateLimit(config) },
     schema: {
       operationId: 'refreshTokens',
@@ -89,3 +88,5 @@ export default async function refreshRoute (fastify: FastifyInstance): Promise<v
       .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, refreshToken, session))
   })
 }
+
+export default refreshRoute

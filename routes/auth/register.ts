@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify'
 import type { AuditRow } from '../../src/audit/audit-event.js'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, UsernameTakenError } from '../../src/repositories/users.js'
 import { conflict, forbidden, validationFailed } from '../../src/lib/problems.js'
@@ -9,8 +8,8 @@ import { problems } from '../../src/schemas/problem.js'
 import { CredentialsSchema, UserSchema } from '../../src/schemas/users.js'
 import { checkPassword } from '../../src/security/password-policy.js'
 
-export default async function registerRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('/register', {
+const registerRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/register', {
     // Stricter than the other /auth routes: accounts are cheap to make and to abuse (D6).
     config: { rateLimit: { max: fastify.config.REGISTER_RATE_LIMIT_MAX, timeWindow: '1 hour' } },
     schema: {
@@ -47,3 +46,5 @@ export default async function registerRoute (fastify: FastifyInstance): Promise<
     }
   })
 }
+
+export default registerRoute

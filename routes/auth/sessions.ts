@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { SessionRow } from '../../src/db/schema.js'
 import { notFound } from '../../src/lib/problems.js'
@@ -24,10 +23,8 @@ function toSession (row: SessionRow, currentId: string): Session {
   }
 }
 
-export default async function sessionsRoutes (fastify: FastifyInstance): Promise<void> {
-  const routes = fastify.withTypeProvider<TypeBoxTypeProvider>()
-
-  routes.get('/sessions', {
+const sessionsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/sessions', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'listSessions',
@@ -43,7 +40,7 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
     return { items: rows.map((row) => toSession(row, principal.sessionId)) }
   })
 
-  routes.delete('/sessions/:id', {
+  fastify.delete('/sessions/:id', {
     config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'endSession',
@@ -68,3 +65,5 @@ export default async function sessionsRoutes (fastify: FastifyInstance): Promise
     return await reply.code(204).send(null)
   })
 }
+
+export default sessionsRoutes

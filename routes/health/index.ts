@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { serviceUnavailable } from '../../src/lib/problems.js'
 import { problems } from '../../src/schemas/problem.js'
@@ -34,10 +33,9 @@ const ReadinessSchema = Type.Object({
   }, { additionalProperties: false })
 }, { additionalProperties: false, description: 'Ready to serve' })
 
-export default async function healthRoutes (fastify: FastifyInstance): Promise<void> {
-  const typed = fastify.withTypeProvider<TypeBoxTypeProvider>()
+const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // '' rather than '/': the route is /health, with no /health/ twin in the document.
-  typed.get('', {
+  fastify.get('', {
     config: { rateLimit: false },
     schema: {
       operationId: 'getHealth',
@@ -48,7 +46,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     }
   }, async () => ({ status: 'ok' as const }))
 
-  typed.get('/ready', {
+  fastify.get('/ready', {
     config: { rateLimit: false },
     schema: {
       operationId: 'getReadiness',
@@ -72,3 +70,5 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     return { status: redisStatus, checks: { database, redis: redisStatus } }
   })
 }
+
+export default healthRoutes

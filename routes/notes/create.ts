@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { forbidden, invalidToken } from '../../src/lib/problems.js'
 import { createNote, NoteOwnerMissingError, NoteQuotaExceededError } from '../../src/repositories/notes.js'
@@ -7,8 +6,8 @@ import { CreateNoteRequestSchema, NoteSchema } from '../../src/schemas/notes.js'
 import { problem, problems } from '../../src/schemas/problem.js'
 import { ownerOf } from './_owner.js'
 
-export default async function createNoteRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().post('', {
+const createNoteRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('', {
     config: { auth: 'user' },
     schema: {
       operationId: 'createNote',
@@ -38,3 +37,5 @@ export default async function createNoteRoute (fastify: FastifyInstance): Promis
     return await reply.code(201).header('location', `/notes/${note.id}`).send(note)
   })
 }
+
+export default createNoteRoute

@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { deleteNote } from '../../src/repositories/notes.js'
 import { NoteIdParams } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { noteNotFound, ownerOf } from './_owner.js'
 
-export default async function deleteNoteRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().delete('/:id', {
+const deleteNoteRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.delete('/:id', {
     config: { auth: 'user' },
     schema: {
       operationId: 'deleteNote',
@@ -23,3 +22,5 @@ export default async function deleteNoteRoute (fastify: FastifyInstance): Promis
     return await reply.code(204).send(null)
   })
 }
+
+export default deleteNoteRoute

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { cursorParameter, encodeCursor } from '../../src/lib/cursor.js'
 import { listNotes } from '../../src/repositories/notes.js'
@@ -8,9 +7,9 @@ import { NotePageSchema } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { ownerOf } from './_owner.js'
 
-export default async function listNotesRoute (fastify: FastifyInstance): Promise<void> {
+const listNotesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   // '' (not '/') so the route is exactly /notes, without a /notes/ twin in the OpenAPI document.
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('', {
+  fastify.get('', {
     config: { auth: 'user' },
     schema: {
       operationId: 'listNotes',
@@ -28,3 +27,5 @@ export default async function listNotesRoute (fastify: FastifyInstance): Promise
     return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) }
   })
 }
+
+export default listNotesRoute

@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { findNote } from '../../src/repositories/notes.js'
 import { NoteIdParams, NoteSchema } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { noteNotFound, ownerOf } from './_owner.js'
 
-export default async function readNoteRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().get('/:id', {
+const readNoteRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/:id', {
     config: { auth: 'user' },
     schema: {
       operationId: 'getNote',
@@ -23,3 +22,5 @@ export default async function readNoteRoute (fastify: FastifyInstance): Promise<
     return note
   })
 }
+
+export default readNoteRoute

@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { updateNote } from '../../src/repositories/notes.js'
 import { NoteIdParams, NoteSchema, UpdateNoteRequestSchema } from '../../src/schemas/notes.js'
 import { problems } from '../../src/schemas/problem.js'
 import { noteNotFound, ownerOf } from './_owner.js'
 
-export default async function updateNoteRoute (fastify: FastifyInstance): Promise<void> {
-  fastify.withTypeProvider<TypeBoxTypeProvider>().patch('/:id', {
+const updateNoteRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.patch('/:id', {
     config: { auth: 'user' },
     schema: {
       operationId: 'updateNote',
@@ -24,3 +23,5 @@ export default async function updateNoteRoute (fastify: FastifyInstance): Promis
     return note
   })
 }
+
+export default updateNoteRoute

@@ -36,7 +36,8 @@ export interface SignedIn extends IssuedSession {
 export async function completeSignIn (db: Kysely<Database>, signIn: SignIn, now = new Date()): Promise<SignedIn | undefined> {
   return await db.transaction().execute(async (trx) => {
     if (!await claimSignIn(trx, signIn.userId, signIn.authVersion, now, signIn.rehashedPassword)) return undefined
-    const issued = await insertSession(trx, { userId: signIn.userId, ...signIn.client, authVersion: signIn.authVersion, authentication: signIn.authentication }, signIn.lifetimes, now)
+    const sessionInput = { userId: signIn.userId, ...signIn.client, authVersion: signIn.authVersion, authentication: signIn.authentication }
+    const issued = await insertSession(trx, sessionInput, signIn.lifetimes, now)
     let deviceToken = signIn.device?.token
     if (signIn.device === undefined || !await touchDeviceToken(trx, signIn.device.id, signIn.client, now, signIn.deviceTokenTtlSeconds)) {
       deviceToken = (await issueDeviceToken(trx, signIn.userId, signIn.client, now, signIn.deviceTokenTtlSeconds)).token

@@ -40,7 +40,11 @@ export type PasswordLoginOutcome =
  * argon2 said the password is wrong (I6), then completeSignIn at the epoch read before argon2
  * (I1). `successAudit` builds the audit row written with the session.
  */
-export async function passwordLogin (deps: PasswordLoginDependencies, input: PasswordLoginInput, successAudit: (user: UserRow, sessionId: string, rehashed: boolean) => AuditRow): Promise<PasswordLoginOutcome> {
+export async function passwordLogin (
+  deps: PasswordLoginDependencies,
+  input: PasswordLoginInput,
+  successAudit: (user: UserRow, sessionId: string, rehashed: boolean) => AuditRow
+): Promise<PasswordLoginOutcome> {
   const now = new Date()
   const device = input.deviceToken === undefined ? undefined : await findLoginDevice(deps.db, input.deviceToken, input.username, now)
   // Before the user lookup and any argon2 work, and keyed on the name whether it exists or not (D6).

@@ -3,11 +3,10 @@ import { createInterface } from 'node:readline'
 /** One line from standard input, without its line ending (nothing else is trimmed). */
 async function readLine (): Promise<string> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
-  for await (const line of lines) {
-    lines.close()
-    return line
-  }
-  return ''
+  // The first line is all we want: the iterator is left at once.
+  const first = await lines[Symbol.asyncIterator]().next()
+  lines.close()
+  return first.done === true ? '' : first.value
 }
 
 /** Prompts on the terminal without echoing what is typed. */

@@ -100,7 +100,6 @@ export interface NotesTable {
   updated_at: string
 }
 
-
 export interface Database {
   users: UsersTable
   sessions: SessionsTable

@@ -1,5 +1,5 @@
 import { toProblem } from '../../plugins/problem-details.js'
-import type { HttpProblem} from '../lib/problems.js';
+import type { HttpProblem } from '../lib/problems.js'
 import {
   conflict, forbidden, insufficientScope, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
   notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed

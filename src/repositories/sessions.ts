@@ -108,7 +108,13 @@ export type RotationResult =
  * in PostgreSQL that UPDATE waits on the row lock of a concurrent revocation and re-checks
  * its WHERE clause, so a session revoked mid-refresh never hands out a new token.
  */
-export async function rotateRefreshToken (db: Kysely<Database>, presented: string, lifetimes: SessionLifetimes, meta: ClientInfo, hooks: RotationHooks = {}): Promise<RotationResult> {
+export async function rotateRefreshToken (
+  db: Kysely<Database>,
+  presented: string,
+  lifetimes: SessionLifetimes,
+  meta: ClientInfo,
+  hooks: RotationHooks = {}
+): Promise<RotationResult> {
   const tokenHash = hashRefreshToken(presented)
   const now = new Date()
   const nowIso = now.toISOString()

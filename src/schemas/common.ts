@@ -4,7 +4,9 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36, description: 'A
 export const Timestamp = Type.String({ format: 'date-time', maxLength: 32, description: 'RFC 3339, UTC' })
 
 export const UsernameSchema = Type.String({
-  minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$',
+  minLength: 3,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9._-]+$',
   description: 'Letters, digits, ".", "_" and "-"; compared case-insensitively',
   examples: ['ada.lovelace']
 })

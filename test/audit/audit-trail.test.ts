@@ -6,7 +6,6 @@ import { claimsOf } from '../helpers/sessions.js'
 import type { AuditEvent } from '../../src/schemas/audit.js'
 import { bearer, login, registerUser, STRONG_PASSWORD, uniqueUsername, type Tokens } from '../helpers/users.js'
 
-
 interface AuditPage {
   items: AuditEvent[]
   next_cursor: string | null

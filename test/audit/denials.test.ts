@@ -13,7 +13,9 @@ async function junkTokens (app: FastifyInstance, count: number, remoteAddress = 
   if (responses.some((response) => response.statusCode !== 401)) throw new Error('a junk token was not refused with 401')
 }
 
-async function rowsOfType (app: FastifyInstance, type: string): Promise<Array<{ actor_id: string | null, ip: string | null, count: number, outcome: string, bucket: string | null }>> {
+interface DenialRow { actor_id: string | null, ip: string | null, count: number, outcome: string, bucket: string | null }
+
+async function rowsOfType (app: FastifyInstance, type: string): Promise<DenialRow[]> {
   return await app.db.selectFrom('audit_events').select(['actor_id', 'ip', 'count', 'outcome', 'bucket']).where('type', '=', type).execute()
 }
 

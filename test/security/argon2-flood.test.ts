@@ -31,12 +31,13 @@ t.test('F4: /protected keeps its latency while logins are hammered on a real por
   await timeProtected(base, tokens.access_token, 10)
   const idle = await timeProtected(base, tokens.access_token, SAMPLES)
 
-  let running = true
+  // An object, so the loop condition visibly reads state that the other side changes.
+  const flood = { running: true }
   const statuses = new Map<number, number>()
   let logins = 0
   // Unknown usernames: each still costs a full argon2id verify (D2) and never trips the account back-off.
   const worker = async (): Promise<void> => {
-    while (running) {
+    while (flood.running) {
       const response = await fetch(`${base}/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -52,7 +53,7 @@ t.test('F4: /protected keeps its latency while logins are hammered on a real por
   // Let the argon2 queue fill before measuring.
   await new Promise((resolve) => setTimeout(resolve, 300))
   const loaded = await timeProtected(base, tokens.access_token, SAMPLES)
-  running = false
+  flood.running = false
   await Promise.all(workers)
   const floodSeconds = (performance.now() - floodStarted) / 1000
 
