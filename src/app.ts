@@ -2,15 +2,18 @@ import { join } from 'node:path'
 import autoload from '@fastify/autoload'
 import type { FastifyInstance } from 'fastify'
 import auditPlugin from '../plugins/audit.js'
+import accessTokensPlugin from '../plugins/access-tokens.js'
 import authPlugin from '../plugins/auth.js'
 import corsPlugin from '../plugins/cors.js'
 import dbPlugin from '../plugins/db.js'
 import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
 import metricsPlugin from '../plugins/metrics.js'
+import passwordsPlugin from '../plugins/passwords.js'
 import problemDetailsPlugin from '../plugins/problem-details.js'
 import prunePlugin from '../plugins/prune.js'
 import rateLimitPlugin from '../plugins/rate-limit.js'
+import revocationsPlugin from '../plugins/revocations.js'
 import securityHeadersPlugin from '../plugins/security-headers.js'
 import swaggerPlugin from '../plugins/swagger.js'
 
@@ -30,6 +33,9 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(prunePlugin)
   // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
+  await fastify.register(passwordsPlugin)
+  await fastify.register(accessTokensPlugin)
+  await fastify.register(revocationsPlugin)
   await fastify.register(authPlugin)
   await fastify.register(problemDetailsPlugin)
   await fastify.register(metricsPlugin)

@@ -49,6 +49,10 @@ export const ConfigSchema = Type.Object({
   LOGIN_IP_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 1000000, default: 500 }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 10485760, default: 65536 }),
   NOTES_PER_USER_MAX: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000 }),
+  // RFC 9470 step-up: how recent an authentication sensitive operations need (K5).
+  STEP_UP_MAX_AGE: Type.Integer({ minimum: 30, maximum: 86400, default: 300 }),
+  // No default here: true in production, false elsewhere (see withDerivedDefaults).
+  ADMIN_REQUIRE_MFA: Type.Optional(Type.Boolean()),
   AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
   // Seconds between prune runs (I5); 0 turns the job off on this instance.
   PRUNE_INTERVAL: Type.Integer({ minimum: 0, maximum: 86400, default: 3600 }),
@@ -68,7 +72,13 @@ export const ConfigSchema = Type.Object({
 type RawConfig = Static<typeof ConfigSchema>
 
 /** The validated configuration: optional variables whose default depends on others are filled in. */
-export type Config = Omit<RawConfig, 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY'> & { REFRESH_TOKEN_IDLE_TTL: number, LOGIN_FREE_FAILURES: number, ARGON2_MAX_CONCURRENCY: number }
+type Derived = 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY' | 'ADMIN_REQUIRE_MFA'
+export type Config = Omit<RawConfig, Derived> & {
+  REFRESH_TOKEN_IDLE_TTL: number
+  LOGIN_FREE_FAILURES: number
+  ARGON2_MAX_CONCURRENCY: number
+  ADMIN_REQUIRE_MFA: boolean
+}
 
 /** The idle limit a session gets when REFRESH_TOKEN_IDLE_TTL is unset: a week, or the whole lifetime when that is shorter. */
 export const DEFAULT_REFRESH_TOKEN_IDLE_TTL = 604800
@@ -91,7 +101,8 @@ function withDerivedDefaults (raw: RawConfig, env: Record<string, string | undef
     ...raw,
     REFRESH_TOKEN_IDLE_TTL: raw.REFRESH_TOKEN_IDLE_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_IDLE_TTL, raw.REFRESH_TOKEN_TTL),
     LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD),
-    ARGON2_MAX_CONCURRENCY: raw.ARGON2_MAX_CONCURRENCY ?? defaultArgon2Concurrency(availableParallelism(), Number(env.UV_THREADPOOL_SIZE ?? 4) || 4)
+    ARGON2_MAX_CONCURRENCY: raw.ARGON2_MAX_CONCURRENCY ?? defaultArgon2Concurrency(availableParallelism(), Number(env.UV_THREADPOOL_SIZE ?? 4) || 4),
+    ADMIN_REQUIRE_MFA: raw.ADMIN_REQUIRE_MFA ?? raw.NODE_ENV === 'production'
   }
 }
 

@@ -68,6 +68,26 @@ export function invalidToken (): HttpProblem {
   })
 }
 
+/**
+ * RFC 9470 §3: the token is fine, but the authentication behind it is too old or too weak.
+ * The client authenticates again (POST /auth/reauthenticate) and retries.
+ */
+export function insufficientUserAuthentication (shortfall: { maxAge?: number, acrValues?: string }): HttpProblem {
+  const description = shortfall.acrValues !== undefined
+    ? 'A stronger authentication is required'
+    : 'A more recent authentication is required'
+  const parameter = shortfall.acrValues !== undefined ? `acr_values="${shortfall.acrValues}"` : `max_age=${shortfall.maxAge ?? 0}`
+  return new HttpProblem({
+    status: 401,
+    slug: 'insufficient-user-authentication',
+    title: 'Insufficient user authentication',
+    detail: shortfall.acrValues !== undefined
+      ? 'This operation needs a session signed in with a second factor; authenticate again with one (POST /auth/reauthenticate).'
+      : `This operation needs an authentication from the last ${shortfall.maxAge ?? 0} seconds; authenticate again (POST /auth/reauthenticate).`,
+    headers: { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_user_authentication", error_description="${description}", ${parameter}` }
+  })
+}
+
 export function insufficientScope (role: string): HttpProblem {
   return new HttpProblem({
     status: 403,

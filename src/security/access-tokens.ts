@@ -6,6 +6,8 @@ import type { Keyring } from './keyring.js'
 
 /** RFC 9068 §2.1: the media type that marks a JWT as an access token. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
+/** Clock leeway for exp/nbf/iat, kept small (A5). */
+export const LEEWAY_SECONDS = 5
 
 export interface AccessTokenClaims {
   iss: string
