@@ -37,6 +37,8 @@ interface Operation {
   parameters?: Parameter[]
   requestBody?: { content?: Record<string, MediaType> }
   responses?: Record<string, Response>
+  /** Set by the auth plugin on operations with an RFC 9470 step-up requirement. */
+  'x-step-up'?: { max_age?: number, acr_values?: string }
 }
 interface Schema { required?: string[], properties?: Record<string, unknown> }
 export interface OpenApiDocument {
@@ -76,6 +78,7 @@ function contextOf (document: OpenApiDocument, path: string, operation: Operatio
     bearer: requirements.some((requirement) => 'bearerAuth' in requirement),
     admin: requirements.some((requirement) => requirement.bearerAuth?.includes('admin') === true),
     hasBody: operation.requestBody !== undefined,
+    ...(operation['x-step-up'] === undefined ? {} : { stepUp: operation['x-step-up'] }),
     ...(invalid === undefined ? {} : { invalid })
   }
 }

@@ -1,7 +1,7 @@
 import { toProblem } from '../../plugins/problem-details.js'
 import type { HttpProblem } from '../lib/problems.js'
 import {
-  conflict, forbidden, insufficientScope, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
+  conflict, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
   notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
 } from '../lib/problems.js'
 
@@ -19,6 +19,8 @@ export interface ExampleContext {
   /** Where a validation error of this operation points: a body property or a query parameter. */
   invalid?: { pointer: string, location: 'body' | 'query' }
   hasBody: boolean
+  /** The operation's RFC 9470 step-up requirement, when it has one. */
+  stepUp?: { max_age?: number, acr_values?: string }
 }
 
 export interface ProblemExample {
@@ -41,6 +43,18 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   }
 }
 
+/** RFC 9470 refusals of a step-up operation, as the guard words them. */
+function stepUpExamples (context: ExampleContext): ProblemExample[] {
+  const examples: ProblemExample[] = []
+  if (context.stepUp?.max_age !== undefined) {
+    examples.push({ summary: 'The authentication is too old: POST /auth/reauthenticate, then retry', problem: insufficientUserAuthentication({ maxAge: context.stepUp.max_age }) })
+  }
+  if (context.stepUp?.acr_values !== undefined) {
+    examples.push({ summary: 'A second factor is needed: POST /auth/reauthenticate with a code, then retry', problem: insufficientUserAuthentication({ acrValues: context.stepUp.acr_values }) })
+  }
+  return examples
+}
+
 function generic (status: number, context: ExampleContext): ProblemExample[] {
   switch (status) {
     case 400: {
@@ -54,7 +68,8 @@ function generic (status: number, context: ExampleContext): ProblemExample[] {
     case 401:
       return [
         { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
-        { summary: 'No access token was sent', problem: missingCredentials() }
+        { summary: 'No access token was sent', problem: missingCredentials() },
+        ...stepUpExamples(context)
       ]
     case 403:
       return [{ summary: 'The caller lacks the admin role', problem: insufficientScope('admin') }]
