@@ -88,7 +88,6 @@ t.test('G4: KEY_ENCRYPTION_SECRET is required in production and must be long', a
   t.match(refusal({ NODE_ENV: 'production' }), /KEY_ENCRYPTION_SECRET: required in production/)
   t.match(refusal({ KEY_ENCRYPTION_SECRET: 'short' }), /KEY_ENCRYPTION_SECRET: must be at least 32 bytes/)
   t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }), '')
-  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: SECRET }), '', 'HS256 has no private key to encrypt')
 })
 
 t.test('G3: CORS_ORIGINS refuses a wildcard, null and anything but exact origins', async (t) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { reauthenticate, type ReauthenticationProof } from '../../src/auth/reauthenticate.js'
-import { HttpProblem, invalidToken, REALM } from '../../src/lib/problems.js'
+import { invalidToken, secondFactorRequired, wrongReauthenticationProof } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 import { sessionAuthentication } from '../../src/repositories/sessions.js'
 import { parseRoles } from '../../src/repositories/users.js'
@@ -10,20 +10,6 @@ import { problems } from '../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../src/schemas/tokens.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 import { tokenResponse } from '../../src/security/token-response.js'
-
-/**
- * A wrong proof. No `error` parameter in WWW-Authenticate: the access token itself is fine,
- * so a client must not take this for an expired token and refresh (RFC 6750 §3).
- */
-function wrongProof (): HttpProblem {
-  return new HttpProblem({
-    status: 401,
-    slug: 'invalid-credentials',
-    title: 'Invalid credentials',
-    detail: 'The password or code is incorrect.',
-    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
-  })
-}
 
 const reauthenticateRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -54,13 +40,7 @@ const reauthenticateRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       ...(method === 'recovery_code' ? [request.auditRow('recovery_code_used', 'success', who)] : [])
     ])
     if (result.outcome === 'second-factor-required') {
-      throw new HttpProblem({
-        status: 400,
-        slug: 'second-factor-required',
-        title: 'Bad Request',
-        detail: 'This account has a second factor: authenticate again with a code (or a recovery code), not the password.',
-        errors: [{ pointer: '/password', message: 'a second factor is required instead', location: 'body' }]
-      })
+      throw secondFactorRequired()
     }
     if (result.outcome === 'throttled') {
       await request.audit('reauthenticate', 'denied', { ...who, reason: `throttled (${result.attempt.reason})` })
@@ -68,7 +48,7 @@ const reauthenticateRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     if (result.outcome === 'rejected') {
       await request.audit('reauthenticate', 'failure', { ...who, method: 'password' in proof ? 'password' : 'code' in proof ? 'totp' : 'recovery_code' })
-      throw wrongProof()
+      throw wrongReauthenticationProof()
     }
     if (result.outcome === 'session-ended') throw invalidToken()
     const { user, issued } = result

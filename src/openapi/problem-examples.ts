@@ -1,7 +1,8 @@
 import { toProblem } from '../../plugins/problem-details.js'
 import type { HttpProblem } from '../lib/problems.js'
 import {
-  conflict, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
+  conflict, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidSecondFactor, noSecondFactor, secondFactorRequired, tooManyFactors,
+  wrongReauthenticationProof, invalidRefreshToken, invalidToken, missingCredentials,
   notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
 } from '../lib/problems.js'
 
@@ -38,6 +39,9 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
     403: [{ summary: 'Registration is closed', problem: forbidden('registration-closed', 'Registration is closed on this server; ask an administrator for an account.') }],
     409: [{ summary: 'The username is taken', problem: conflict('username-taken', 'This username is taken.') }]
   },
+  verifyMfa: { 401: [{ summary: 'A wrong, used or foreign code, or a bad, used or expired mfa_token (one answer for all)', problem: invalidSecondFactor() }] },
+  enrolTotp: { 409: [{ summary: 'Already 5 authenticator apps', problem: tooManyFactors() }] },
+  regenerateRecoveryCodes: { 409: [{ summary: 'No confirmed second factor', problem: noSecondFactor() }] },
   adminUpdateUser: {
     409: [{ summary: 'An administrator cannot demote or disable themself', problem: conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.') }]
   }
@@ -53,6 +57,14 @@ function stepUpExamples (context: ExampleContext): ProblemExample[] {
     examples.push({ summary: 'A second factor is needed: POST /auth/reauthenticate with a code, then retry', problem: insufficientUserAuthentication({ acrValues: context.stepUp.acr_values }) })
   }
   return examples
+}
+
+/** Bearer operations whose 400 or 401 can also mean something of their own, beside the generic kinds. */
+const ADDITIONAL: Record<string, Partial<Record<number, ProblemExample[]>>> = {
+  reauthenticate: {
+    400: [{ summary: 'The account has a second factor: send a code, not the password', problem: secondFactorRequired() }],
+    401: [{ summary: 'The password or code is wrong (the access token is fine)', problem: wrongReauthenticationProof() }]
+  }
 }
 
 function generic (status: number, context: ExampleContext): ProblemExample[] {
@@ -85,7 +97,7 @@ function generic (status: number, context: ExampleContext): ProblemExample[] {
 }
 
 export function problemExamples (status: number, context: ExampleContext): ProblemExample[] {
-  return SPECIFIC[context.operationId]?.[status] ?? generic(status, context)
+  return SPECIFIC[context.operationId]?.[status] ?? [...generic(status, context), ...(ADDITIONAL[context.operationId]?.[status] ?? [])]
 }
 
 /** The body the server would send for `problem` on this operation (what sendProblem writes). */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { regenerateRecoveryCodes } from '../../../src/auth/factor-enrolment.js'
-import { conflict, invalidToken } from '../../../src/lib/problems.js'
+import { invalidToken, noSecondFactor } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
 import { RecoveryCodesSchema } from '../../../src/schemas/mfa.js'
 import { problems } from '../../../src/schemas/problem.js'
@@ -22,7 +22,7 @@ const recoveryCodesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     if (principal === null) throw invalidToken()
     const codes = await regenerateRecoveryCodes(fastify.db, principal.userId,
       [request.auditRow('recovery_codes_issued', 'success', { user_id: principal.userId, session_id: principal.sessionId, regenerated: true })], new Date())
-    if (codes === undefined) throw conflict('no-second-factor', 'Recovery codes stand in for a second factor; confirm one first (POST /auth/mfa/totp).')
+    if (codes === undefined) throw noSecondFactor()
     return await reply.header('cache-control', 'no-store').send({ recovery_codes: codes })
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { confirmTotp, enrolTotp } from '../../../src/auth/factor-enrolment.js'
-import { conflict, invalidToken, notFound, validationFailed } from '../../../src/lib/problems.js'
+import { invalidToken, notFound, tooManyFactors, validationFailed } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
 import { findUserById } from '../../../src/repositories/users.js'
 import { Uuid } from '../../../src/schemas/common.js'
@@ -26,7 +26,7 @@ const totpRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const user = principal === null ? undefined : await findUserById(fastify.db, principal.userId)
     if (principal === null || user === undefined || user.disabled === 1) throw invalidToken()
     const enrolment = await enrolTotp(fastify.db, fastify.factorSecrets, user, config.JWT_ISSUER, new Date())
-    if (enrolment === undefined) throw conflict('too-many-factors', 'This account already has 5 authenticator apps; remove one first.')
+    if (enrolment === undefined) throw tooManyFactors()
     await request.audit('mfa_factor_enrol', 'success', { user_id: user.id, session_id: principal.sessionId, factor_id: enrolment.factorId, type: 'totp' })
     return await reply.code(201).header('cache-control', 'no-store')
       .send({ factor_id: enrolment.factorId, secret: enrolment.secret, otpauth_uri: enrolment.uri })

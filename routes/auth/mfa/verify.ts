@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { mfaLogin } from '../../../src/auth/mfa-login.js'
 import type { SecondFactorProof } from '../../../src/auth/second-factor-proofs.js'
 import { clientMeta } from '../../../src/lib/client-meta.js'
-import { HttpProblem, REALM } from '../../../src/lib/problems.js'
+import { invalidSecondFactor } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
 import { sessionAuthentication, sessionLifetimes } from '../../../src/repositories/sessions.js'
 import { parseRoles } from '../../../src/repositories/users.js'
@@ -12,17 +12,6 @@ import { problems } from '../../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../../src/schemas/tokens.js'
 import { loginThrottledProblem } from '../../../src/security/login-throttle.js'
 import { tokenResponse } from '../../../src/security/token-response.js'
-
-/** One answer for a bad code and a bad, used or expired mfa_token: nothing tells which (K3). */
-function invalidSecondFactor (): HttpProblem {
-  return new HttpProblem({
-    status: 401,
-    slug: 'invalid-second-factor',
-    title: 'Invalid second factor',
-    detail: 'The code or the mfa_token is invalid, used or expired; log in again if the mfa_token has expired.',
-    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
-  })
-}
 
 const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
