@@ -11,6 +11,9 @@ const migrations: Record<string, Migration> = {
   '0003-second-factors': secondFactorsMigration
 }
 
+/** Every migration's name, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort()
+
 const provider: MigrationProvider = {
   getMigrations: async () => await Promise.resolve(migrations)
 }
