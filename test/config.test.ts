@@ -87,8 +87,8 @@ t.test('G4: HS256 needs a JWT_SECRET of at least 32 bytes; other algorithms refu
 t.test('G4: KEY_ENCRYPTION_SECRET is required in production and must be long', async (t) => {
   t.match(refusal({ NODE_ENV: 'production' }), /KEY_ENCRYPTION_SECRET: required in production/)
   t.match(refusal({ KEY_ENCRYPTION_SECRET: 'short' }), /KEY_ENCRYPTION_SECRET: must be at least 32 bytes/)
-  t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }), '')
-  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: SECRET }), '', 'HS256 has no private key to encrypt')
+  t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }), '')
+  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }), '', 'HS256 has no private key to encrypt')
 })
 
 t.test('G3: CORS_ORIGINS refuses a wildcard, null and anything but exact origins', async (t) => {
@@ -112,7 +112,7 @@ t.test('D7: TRUST_PROXY takes only addresses or CIDRs, never true or a hop count
 })
 
 t.test('G4: production refuses debug output and long-lived access tokens', async (t) => {
-  const production = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }
+  const production = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }
   t.match(refusal({ ...production, LOG_LEVEL: 'debug' }), /LOG_LEVEL: debug and trace are refused in production/)
   t.match(refusal({ ...production, LOG_LEVEL: 'trace' }), /LOG_LEVEL/)
   t.equal(refusal({ LOG_LEVEL: 'debug' }), '', 'development may debug')

@@ -4,6 +4,7 @@ import { AdminUserPageSchema, AdminUserUpdateSchema } from './admin.js'
 import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
 import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
+import { passkeySchemas } from './passkeys.js'
 import { ProblemSchema } from './problem.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
@@ -30,5 +31,7 @@ export const sharedSchemas: TSchema[] = [
   NoteSchema,
   CreateNoteRequestSchema,
   UpdateNoteRequestSchema,
-  NotePageSchema
+  NotePageSchema,
+  // Passkeys (issue 12).
+  ...passkeySchemas
 ]
