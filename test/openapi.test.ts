@@ -33,6 +33,14 @@ const CONTRACT: Array<[string, string, boolean]> = [
   // Ours, beside the contract: the device tokens of I7.
   ['get', '/auth/devices', true],
   ['delete', '/auth/devices/{id}', true],
+  // Second wave: passkeys (issue 12).
+  ['post', '/auth/passkeys/registration/options', true],
+  ['post', '/auth/passkeys', true],
+  ['get', '/auth/passkeys', true],
+  ['patch', '/auth/passkeys/{id}', true],
+  ['delete', '/auth/passkeys/{id}', true],
+  ['post', '/auth/passkeys/login/options', false],
+  ['post', '/auth/passkeys/login', false],
   ['get', '/.well-known/jwks.json', false],
   ['get', '/protected', true],
   ['get', '/rate-limited', false],
