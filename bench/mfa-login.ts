@@ -53,6 +53,7 @@ async function main (): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'secure-api-bench-'))
   const config = loadConfig({
     NODE_ENV: 'production',
+    WEBAUTHN_ORIGINS: 'https://app.example.com',
     DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
     KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',

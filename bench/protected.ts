@@ -58,6 +58,8 @@ const sink = new Writable({ write (_chunk, _encoding, callback) { callback() } }
 async function startTarget (name: string): Promise<Target> {
   const config = loadConfig({
     NODE_ENV: 'production',
+    // Production refuses to start without the passkey origins (issue 12); no ceremony runs here.
+    WEBAUTHN_ORIGINS: 'https://app.example.com',
     DATABASE_URL: `sqlite:${join(scratch, `${name}.db`)}`,
     KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
     // Per-request info lines would measure the log sink, not the code; warnings still go through pino.

@@ -84,6 +84,8 @@ async function startService (profile: boolean): Promise<{ server: Server, token:
       ...baseEnv(),
       ...startScript().env,
       NODE_ENV: 'production',
+      // Production refuses to start without the passkey origins (issue 12); builds before it ignore the variable.
+      WEBAUTHN_ORIGINS: 'https://app.example.com',
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(scratch, `service-${run}.db`)}`,
       KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),

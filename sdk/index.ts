@@ -11,6 +11,7 @@
  */
 import createClient, { type Client } from 'openapi-fetch'
 import { isMfaChallenge, MfaRequiredError, type LoginRequest, type MfaAnswer, type MfaChallenge, type MfaStep, type ReauthenticateRequest, type TokenResponse } from './login.js'
+import { enrolPasskey, passkeyLogin, type CreatePasskeyCredential, type GetPasskeyAssertion, type Passkey } from './passkeys.js'
 import { unwrap } from './problems.js'
 import type { components, operations, paths } from './schema.js'
 import { SessionEndedError, sessionFetch } from './session-fetch.js'
@@ -24,6 +25,9 @@ export type NotePage = Schemas['NotePage']
 export { ApiProblemError, isProblem, unwrap, type ApiResult, type Problem, type SuccessData } from './problems.js'
 export { isMfaChallenge, MfaRequiredError, type Credentials, type LoginRequest, type MfaAnswer, type MfaChallenge, type MfaStep, type ReauthenticateRequest, type TokenResponse } from './login.js'
 export { RefreshFailedError, SessionEndedError } from './session-fetch.js'
+export type {
+  AuthenticationResponseJSON, CreatePasskeyCredential, GetPasskeyAssertion, Passkey, PasskeyCreationOptions, PasskeyRequestOptions, RegistrationResponseJSON
+} from './passkeys.js'
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js'
 
 /** Where the client reads the access token from before each request (no refresh then). */
@@ -60,6 +64,10 @@ export interface SecureApiClient extends Client<paths> {
   reauthenticate: (proof: ReauthenticateRequest) => Promise<TokenResponse>
   /** Ends this session on the server and forgets its tokens. */
   logout: () => Promise<void>
+  /** Enrols a passkey for the signed-in user; `create` runs the browser's ceremony (see CreatePasskeyCredential). */
+  enrolPasskey: (create: CreatePasskeyCredential, name?: string) => Promise<Passkey>
+  /** Logs in with a passkey alone and stores the tokens; `get` runs the browser's ceremony (see GetPasskeyAssertion). */
+  loginWithPasskey: (get: GetPasskeyAssertion) => Promise<TokenResponse>
   /** Stores an access token without a refresh token (it is then never refreshed); null forgets the session. */
   setAccessToken: (token: string | null) => void
 }
@@ -119,12 +127,20 @@ export function createSecureApiClient (options: SecureApiClientOptions): SecureA
     }
   }
 
+  async function loginWithPasskey (get: GetPasskeyAssertion): Promise<TokenResponse> {
+    const tokens = await passkeyLogin(client, get)
+    await store.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token })
+    return tokens
+  }
+
   return Object.assign(client, {
     tokens: store,
     login,
     verifyMfa,
     reauthenticate,
     logout,
+    enrolPasskey: async (create: CreatePasskeyCredential, name?: string) => await enrolPasskey(client, create, name),
+    loginWithPasskey,
     setAccessToken: (token: string | null) => { void store.set(token === null ? null : { access_token: token }) }
   })
 }

@@ -61,6 +61,13 @@ export const ConfigSchema = Type.Object({
   // PostgreSQL bounds (I3): a dead or black-holed database answers 503 within these, never hangs.
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60000, default: 2000 }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 2000 }),
+  // WebAuthn relying party (issue 12). No defaults here: development derives them from PORT
+  // (rp id localhost, origin http://localhost:PORT), production must set the origins (see withDerivedDefaults).
+  WEBAUTHN_RP_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  WEBAUTHN_RP_NAME: Type.String({ minLength: 1, maxLength: 64, default: 'Secure API' }),
+  WEBAUTHN_ORIGINS: Type.Optional(Type.String({ maxLength: 2048 })),
+  // The passkeys example page at /examples/passkeys/; no default here: on outside production.
+  PASSKEY_EXAMPLE: Type.Optional(Type.Boolean()),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   DOCS_ENABLED: Type.Boolean({ default: true }),
   LOG_LEVEL: Type.Union(
@@ -72,12 +79,17 @@ export const ConfigSchema = Type.Object({
 type RawConfig = Static<typeof ConfigSchema>
 
 /** The validated configuration: optional variables whose default depends on others are filled in. */
-type Derived = 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY' | 'ADMIN_REQUIRE_MFA'
+type Derived = 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY' | 'ADMIN_REQUIRE_MFA' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS' | 'PASSKEY_EXAMPLE'
 export type Config = Omit<RawConfig, Derived> & {
   REFRESH_TOKEN_IDLE_TTL: number
   LOGIN_FREE_FAILURES: number
   ARGON2_MAX_CONCURRENCY: number
   ADMIN_REQUIRE_MFA: boolean
+  /** Empty only in production with WEBAUTHN_ORIGINS unset, which crossChecks refuses. */
+  WEBAUTHN_RP_ID: string
+  /** Comma-separated origins; see webauthnDefaults. */
+  WEBAUTHN_ORIGINS: string
+  PASSKEY_EXAMPLE: boolean
 }
 
 /** The idle limit a session gets when REFRESH_TOKEN_IDLE_TTL is unset: a week, or the whole lifetime when that is shorter. */
@@ -95,10 +107,30 @@ export function defaultArgon2Concurrency (cores = availableParallelism(), thread
   return Math.max(1, Math.min(cores - 1, threadpoolSize - 1))
 }
 
+/**
+ * The relying party when WEBAUTHN_* are unset: outside production, the app on this machine
+ * (rp id `localhost`, origin http://localhost:PORT, a secure context for browsers); in
+ * production no origin (refused at start) and an rp id taken from the first origin's host.
+ */
+function webauthnDefaults (raw: RawConfig): { rpId: string, origins: string } {
+  const origins = raw.WEBAUTHN_ORIGINS ?? (raw.NODE_ENV === 'production' ? '' : `http://localhost:${raw.PORT}`)
+  let firstHost = ''
+  try {
+    firstHost = new URL(splitList(origins)[0] ?? '').hostname
+  } catch {
+    // Not a URL: crossChecks names the bad origin.
+  }
+  return { rpId: raw.WEBAUTHN_RP_ID ?? firstHost, origins }
+}
+
 /** Defaults that depend on another variable: a documented variable set alone must never contradict them. */
 function withDerivedDefaults (raw: RawConfig, env: Record<string, string | undefined>): Config {
+  const webauthn = webauthnDefaults(raw)
   return {
     ...raw,
+    WEBAUTHN_RP_ID: webauthn.rpId,
+    WEBAUTHN_ORIGINS: webauthn.origins,
+    PASSKEY_EXAMPLE: raw.PASSKEY_EXAMPLE ?? raw.NODE_ENV !== 'production',
     REFRESH_TOKEN_IDLE_TTL: raw.REFRESH_TOKEN_IDLE_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_IDLE_TTL, raw.REFRESH_TOKEN_TTL),
     LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD),
     ARGON2_MAX_CONCURRENCY: raw.ARGON2_MAX_CONCURRENCY ?? defaultArgon2Concurrency(availableParallelism(), Number(env.UV_THREADPOOL_SIZE ?? 4) || 4),
@@ -188,9 +220,48 @@ function crossChecks (config: Config): string[] {
   if (config.REFRESH_TOKEN_IDLE_TTL > config.REFRESH_TOKEN_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')
   }
+  problems.push(...webauthnProblems(config))
   if (production) {
     if (config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace') problems.push('LOG_LEVEL: debug and trace are refused in production')
     if (config.ACCESS_TOKEN_TTL > 3600) problems.push('ACCESS_TOKEN_TTL: at most 3600 seconds in production')
+  }
+  return problems
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * WebAuthn origins (issue 12, K6): exact origins, each on the RP ID or a subdomain of it (a
+ * browser refuses anything else), HTTPS in production except on this machine (a browser treats
+ * http://localhost as a secure context; nobody else can reach it).
+ */
+function webauthnProblems (config: Config): string[] {
+  const problems: string[] = []
+  const origins = splitList(config.WEBAUTHN_ORIGINS)
+  if (origins.length === 0) {
+    problems.push('WEBAUTHN_ORIGINS: required in production: the HTTPS origins where your front end runs passkey ceremonies, e.g. https://app.example.com')
+    return problems
+  }
+  const rpId = config.WEBAUTHN_RP_ID.toLowerCase()
+  if (!/^[a-z0-9.-]+$/.test(rpId)) problems.push(`WEBAUTHN_RP_ID: "${config.WEBAUTHN_RP_ID}" is not a domain name (such as example.com or localhost)`)
+  for (const origin of origins) {
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path)`)
+      continue
+    }
+    if (url.origin !== origin) {
+      problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path, no trailing slash)`)
+      continue
+    }
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+      problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not on the relying party "${rpId}" or a subdomain of it (WEBAUTHN_RP_ID)`)
+    }
+    if (config.NODE_ENV === 'production' && url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      problems.push(`WEBAUTHN_ORIGINS: "${origin}" must use https in production (only localhost may use http)`)
+    }
   }
   return problems
 }

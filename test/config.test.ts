@@ -87,7 +87,7 @@ t.test('G4: HS256 needs a JWT_SECRET of at least 32 bytes; other algorithms refu
 t.test('G4: KEY_ENCRYPTION_SECRET is required in production and must be long', async (t) => {
   t.match(refusal({ NODE_ENV: 'production' }), /KEY_ENCRYPTION_SECRET: required in production/)
   t.match(refusal({ KEY_ENCRYPTION_SECRET: 'short' }), /KEY_ENCRYPTION_SECRET: must be at least 32 bytes/)
-  t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }), '')
+  t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }), '')
 })
 
 t.test('G3: CORS_ORIGINS refuses a wildcard, null and anything but exact origins', async (t) => {
@@ -111,7 +111,7 @@ t.test('D7: TRUST_PROXY takes only addresses or CIDRs, never true or a hop count
 })
 
 t.test('G4: production refuses debug output and long-lived access tokens', async (t) => {
-  const production = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }
+  const production = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }
   t.match(refusal({ ...production, LOG_LEVEL: 'debug' }), /LOG_LEVEL: debug and trace are refused in production/)
   t.match(refusal({ ...production, LOG_LEVEL: 'trace' }), /LOG_LEVEL/)
   t.equal(refusal({ LOG_LEVEL: 'debug' }), '', 'development may debug')
@@ -147,12 +147,12 @@ t.test('G4: every problem is reported at once, in a ConfigError', async (t) => {
 
 t.test('K1: production needs KEY_ENCRYPTION_SECRET under HS256 too, because it seals TOTP secrets', async (t) => {
   t.match(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: 'k'.repeat(32) }), /KEY_ENCRYPTION_SECRET: required in production/)
-  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: 'k'.repeat(32), KEY_ENCRYPTION_SECRET: SECRET }), '')
+  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: 'k'.repeat(32), KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }), '')
 })
 
 t.test('K5: ADMIN_REQUIRE_MFA is on in production unless turned off, off elsewhere; STEP_UP_MAX_AGE is at least 30 s', async (t) => {
-  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }).ADMIN_REQUIRE_MFA, true)
-  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, ADMIN_REQUIRE_MFA: 'false' }).ADMIN_REQUIRE_MFA, false)
+  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example' }).ADMIN_REQUIRE_MFA, true)
+  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example', ADMIN_REQUIRE_MFA: 'false' }).ADMIN_REQUIRE_MFA, false)
   t.equal(loadConfig({}).ADMIN_REQUIRE_MFA, false)
   t.equal(loadConfig({ ADMIN_REQUIRE_MFA: 'true' }).ADMIN_REQUIRE_MFA, true)
   t.equal(loadConfig({}).STEP_UP_MAX_AGE, 300)

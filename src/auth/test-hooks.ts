@@ -8,4 +8,6 @@ export interface AuthTestHooks {
   afterPasswordVerified?: (username: string) => Promise<void>
   /** After a refresh token was looked up, before its rotation's transaction. */
   beforeRefreshRotation?: (sessionId: string) => Promise<void>
+  /** After a passwordless passkey assertion was verified, before the session is created. */
+  afterPasskeyVerified?: (passkeyId: string) => Promise<void>
 }

@@ -2,13 +2,15 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
 import { secondFactorsMigration } from './migrations/0003-second-factors.js'
+import { passkeysMigration } from './migrations/0004-passkeys.js'
 import type { Database } from './schema.js'
 
 /** Migrations are listed in code (not read from disk) so dist/ and tsx run the same set. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initialMigration,
   '0002-epochs-devices-audit': epochsDevicesAuditMigration,
-  '0003-second-factors': secondFactorsMigration
+  '0003-second-factors': secondFactorsMigration,
+  '0004-passkeys': passkeysMigration
 }
 
 /** Every migration's name, in the order they apply. */

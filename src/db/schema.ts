@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /**
  * Table types shared by both dialects. Timestamps are RFC 3339 strings in UTC (toISOString),
@@ -134,6 +134,40 @@ export interface MfaChallengesTable {
   consumed_at: string | null
 }
 
+/** A WebAuthn credential of a user (issue 12). */
+export interface PasskeysTable {
+  id: string
+  user_id: string
+  /** base64url, unique across all users (K6). */
+  credential_id: string
+  /** The COSE public key, base64url. */
+  public_key: string
+  /** The signature counter: a bigint column, which pg returns as a string (read it with Number()). */
+  counter: ColumnType<number | string, number, number>
+  /** JSON array of AuthenticatorTransport values. */
+  transports: string
+  /** 'singleDevice' or 'multiDevice'. */
+  device_type: string
+  /** 0/1: the credential is backed up (synced). */
+  backed_up: number
+  name: string
+  created_at: string
+  last_used_at: string | null
+}
+
+/** A challenge handed out for a WebAuthn ceremony: single use, short lived (K6). */
+export interface WebauthnChallengesTable {
+  id: string
+  /** base64url, as it comes back in clientDataJSON. */
+  challenge: string
+  purpose: 'registration' | 'authentication'
+  /** The user it is bound to; null for a discoverable-credential login. */
+  user_id: string | null
+  expires_at: string
+  consumed_at: string | null
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
@@ -145,6 +179,8 @@ export interface Database {
   mfa_factors: MfaFactorsTable
   recovery_codes: RecoveryCodesTable
   mfa_challenges: MfaChallengesTable
+  passkeys: PasskeysTable
+  webauthn_challenges: WebauthnChallengesTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -157,3 +193,5 @@ export type DeviceTokenRow = Selectable<DeviceTokensTable>
 export type AuditEventRow = Selectable<AuditEventsTable>
 export type MfaFactorRow = Selectable<MfaFactorsTable>
 export type MfaChallengeRow = Selectable<MfaChallengesTable>
+export type PasskeyRow = Selectable<PasskeysTable>
+export type WebauthnChallengeRow = Selectable<WebauthnChallengesTable>

@@ -191,3 +191,18 @@ export function tooManyRequests (retryAfterSeconds: number): HttpProblem {
     headers: { 'retry-after': String(retryAfterSeconds) }
   })
 }
+
+/**
+ * One answer for every refused passkey login (replayed or expired challenge, wrong origin or RP
+ * ID, no user verification, unknown or foreign credential, counter regression, disabled
+ * account): which it was stays in the audit trail (K6, D1).
+ */
+export function passkeyRefused (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'passkey-refused',
+    title: 'Passkey refused',
+    detail: 'The passkey could not be verified; request new options and try again.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
+  })
+}

@@ -3,7 +3,7 @@ import type { HttpProblem } from '../lib/problems.js'
 import {
   conflict, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidSecondFactor, noSecondFactor, secondFactorRequired, tooManyFactors,
   wrongReauthenticationProof, invalidRefreshToken, invalidToken, missingCredentials,
-  notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
+  notFound, passkeyRefused, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
 } from '../lib/problems.js'
 
 /**
@@ -44,7 +44,14 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   regenerateRecoveryCodes: { 409: [{ summary: 'No confirmed second factor', problem: noSecondFactor() }] },
   adminUpdateUser: {
     409: [{ summary: 'An administrator cannot demote or disable themself', problem: conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.') }]
-  }
+  },
+  // Passkeys (issue 12).
+  registerPasskey: {
+    400: [{ summary: 'The registration could not be verified (challenge, origin, RP ID, user verification, algorithm)', problem: validationFailed([{ pointer: '/response', message: 'could not be verified', location: 'body' }], 'The passkey registration could not be verified; request new options and try again.') }],
+    403: [{ summary: 'The account has as many passkeys as allowed', problem: forbidden('quota-exceeded', 'You have reached the limit of 20 passkeys; delete one to add another.') }],
+    409: [{ summary: 'This credential is already registered', problem: conflict('passkey-exists', 'This passkey is already registered.') }]
+  },
+  passkeyLogin: { 401: [{ summary: 'The assertion was refused (one answer for every reason)', problem: passkeyRefused() }] }
 }
 
 /** RFC 9470 refusals of a step-up operation, as the guard words them. */

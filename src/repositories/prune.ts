@@ -23,6 +23,7 @@ export interface PruneCounts {
   sessions: number
   deviceTokens: number
   auditEvents: number
+  webauthnChallenges: number
 }
 
 async function inBatches (deleteBatch: () => Promise<number>): Promise<number> {
@@ -85,11 +86,22 @@ async function pruneAuditEvents (db: Kysely<Database>, before: string): Promise<
   })
 }
 
+/** WebAuthn challenges past their 5 minutes, used or not: none can be consumed any more (K6, I5). */
+async function pruneWebauthnChallenges (db: Kysely<Database>, now: string): Promise<number> {
+  return await inBatches(async () => {
+    const result = await db.deleteFrom('webauthn_challenges')
+      .where('id', 'in', (eb) => eb.selectFrom('webauthn_challenges').select('id').where('expires_at', '<=', now).limit(PRUNE_BATCH))
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  })
+}
+
 /** Deletes every row that can no longer matter; each statement is a short batch of its own. */
 export async function pruneExpiredRows (db: Kysely<Database>, cutoffs: PruneCutoffs): Promise<PruneCounts> {
   const refreshTokens = await pruneRefreshTokens(db, cutoffs.now)
   const sessions = await pruneSessions(db, cutoffs.sessionsEndedBefore)
   const deviceTokens = await pruneDeviceTokens(db, cutoffs.deviceTokensEndedBefore)
   const auditEvents = await pruneAuditEvents(db, cutoffs.auditBefore)
-  return { refreshTokens, sessions, deviceTokens, auditEvents }
+  const webauthnChallenges = await pruneWebauthnChallenges(db, cutoffs.now)
+  return { refreshTokens, sessions, deviceTokens, auditEvents, webauthnChallenges }
 }

@@ -5,6 +5,7 @@ import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
 import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
 import { FactorListSchema, FactorSchema, MfaChallengeSchema, MfaVerifyRequestSchema, ReauthenticateRequestSchema, RecoveryCodesSchema, TotpConfirmRequestSchema, TotpEnrolmentSchema } from './mfa.js'
+import { passkeySchemas } from './passkeys.js'
 import { ProblemSchema } from './problem.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
@@ -39,5 +40,7 @@ export const sharedSchemas: TSchema[] = [
   NoteSchema,
   CreateNoteRequestSchema,
   UpdateNoteRequestSchema,
-  NotePageSchema
+  NotePageSchema,
+  // Passkeys (issue 12).
+  ...passkeySchemas
 ]

@@ -8,10 +8,12 @@
  * and one step per documented error you can reach from a normal server (wrong body -> 400,
  * someone else's id -> 404, ...). Text in double braces is filled in from earlier steps'
  * `save` (and from the setup: {{run}}, {{password}}, {{admin.access}}, {{admin.id}},
- * {{missing.id}}). Statuses a test server cannot reach (503, 403 registration closed, 404 of
+ * {{missing.id}}). A body that must be computed (a WebAuthn response signed over a saved
+ * challenge) comes from `bodyFrom(vars)` instead. Statuses a test server cannot reach (503, 403 registration closed, 404 of
  * the JWKS under HS256) are left out; the replay prints which documented statuses it did not see.
  */
 import { currentCode } from '../../src/security/totp.js'
+import { SoftwareAuthenticator } from '../helpers/webauthn-authenticator.js'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
@@ -25,6 +27,8 @@ export interface Step {
   headers?: Record<string, string>
   /** Sent as JSON. */
   body?: Json
+  /** Computed from earlier steps' values when the body must be signed (WebAuthn ceremonies). */
+  bodyFrom?: (vars: ReadonlyMap<string, string>) => Json
   /** Sent as is, for bodies that are not JSON or too large. */
   raw?: { contentType: string, text: string }
   /** The status this step records; every response of the step is validated. */
@@ -66,6 +70,28 @@ const recoveryCodes = (prefix: string) => (body: Json): Record<string, string> =
 const TOO_LARGE = { contentType: 'application/json', text: JSON.stringify({ title: 'big', body: 'x'.repeat(70_000) }) }
 const NOT_JSON = { contentType: 'text/plain', text: 'hello' }
 const BAD_JSON = { contentType: 'application/json', text: '{"title": ' }
+/**
+ * Passkeys (issue 12): dave's software authenticator signs over the challenges the server
+ * handed out (the replay server runs the development relying party: localhost, port 3000).
+ */
+const daveKey = new SoftwareAuthenticator('localhost', 'http://localhost:3000')
+const stranger = new SoftwareAuthenticator('localhost', 'http://localhost:3000')
+const need = (vars: ReadonlyMap<string, string>, name: string): string => {
+  const value = vars.get(name)
+  if (value === undefined) throw new Error(`no value for ${name} yet: record the step that saves it first`)
+  return value
+}
+const creation = (prefix: string) => (body: Json): Record<string, string> => {
+  const user = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.user ?? null : null
+  return { [`${prefix}.challenge`]: field(body, 'challenge'), [`${prefix}.user`]: field(user, 'id') }
+}
+const enrolment = (authenticator: SoftwareAuthenticator, prefix: string) => (vars: ReadonlyMap<string, string>): Json =>
+  ({ response: { ...authenticator.register({ challenge: need(vars, `${prefix}.challenge`), user: { id: need(vars, `${prefix}.user`) } }) }, name: 'Laptop' })
+const assertion = (prefix: string) => (vars: ReadonlyMap<string, string>): Json =>
+  ({ challenge_id: need(vars, `${prefix}.id`), response: { ...daveKey.assert({ challenge: need(vars, `${prefix}.challenge`) }) } })
+/** An assertion of a credential nobody registered: refused, and counted by the login throttle. */
+const unknownAssertion = { challenge_id: '00000000-0000-4000-8000-000000000000', response: { ...stranger.assert({ challenge: 'bm90LWlzc3VlZA' }) } }
+const dave = '{{dave.access}}'
 const alice = '{{alice.access}}'
 const carol = '{{carol.access}}'
 const admin = '{{admin.access}}'
@@ -145,6 +171,48 @@ export const STEPS: Step[] = [
   { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', expect: 401 },
   { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', bearer: alice, expect: 204 },
   { operation: 'deleteDevice', method: 'DELETE', path: '/auth/devices/{{alice.device}}', bearer: alice, expect: 404 },
+
+  // Passkeys (issue 12): dave enrols one, renames it, logs in with it alone, deletes it.
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 201 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('dave') },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', bearer: dave, expect: 200, save: creation('dave.reg') },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', bearer: dave, raw: BAD_JSON, expect: 400 },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', bearer: dave, raw: NOT_JSON, expect: 415 },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', bearer: dave, raw: TOO_LARGE, expect: 413 },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', expect: 401 },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', bearer: dave, bodyFrom: enrolment(daveKey, 'dave.reg'), expect: 201, save: (body) => ({ 'dave.passkey': field(body, 'id') }) },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', bearer: dave, bodyFrom: enrolment(stranger, 'dave.reg'), expect: 400 },
+  { operation: 'passkeyRegistrationOptions', method: 'POST', path: '/auth/passkeys/registration/options', bearer: dave, expect: 200, save: creation('dave.reg2') },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', bearer: dave, bodyFrom: enrolment(daveKey, 'dave.reg2'), expect: 409 },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', bearer: dave, raw: TOO_LARGE, expect: 413 },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', bearer: dave, raw: NOT_JSON, expect: 415 },
+  { operation: 'registerPasskey', method: 'POST', path: '/auth/passkeys', body: { response: {} }, expect: 401 },
+  { operation: 'listPasskeys', method: 'GET', path: '/auth/passkeys', bearer: dave, expect: 200 },
+  { operation: 'listPasskeys', method: 'GET', path: '/auth/passkeys', expect: 401 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, body: { name: 'Work laptop' }, expect: 200 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, body: { counter: 0 }, expect: 400 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', bearer: carol, body: { name: 'mine' }, expect: 404 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, raw: TOO_LARGE, expect: 413 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, raw: NOT_JSON, expect: 415 },
+  { operation: 'renamePasskey', method: 'PATCH', path: '/auth/passkeys/{{dave.passkey}}', body: { name: 'x' }, expect: 401 },
+  { operation: 'passkeyLoginOptions', method: 'POST', path: '/auth/passkeys/login/options', body: {}, expect: 200, save: (body) => ({ 'dave.login.id': field(body, 'challenge_id'), 'dave.login.challenge': field(body, 'challenge') }) },
+  { operation: 'passkeyLoginOptions', method: 'POST', path: '/auth/passkeys/login/options', body: { username: 'dave' }, expect: 400 },
+  { operation: 'passkeyLoginOptions', method: 'POST', path: '/auth/passkeys/login/options', raw: TOO_LARGE, expect: 413 },
+  { operation: 'passkeyLoginOptions', method: 'POST', path: '/auth/passkeys/login/options', raw: NOT_JSON, expect: 415 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', bodyFrom: assertion('dave.login'), expect: 200, save: tokens('dave2') },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', bodyFrom: assertion('dave.login'), expect: 401 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', body: { challenge_id: '{{missing.id}}' }, expect: 400 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', raw: TOO_LARGE, expect: 413 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', raw: NOT_JSON, expect: 415 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', body: unknownAssertion, expect: 401, repeat: 5 },
+  { operation: 'passkeyLogin', method: 'POST', path: '/auth/passkeys/login', body: unknownAssertion, expect: 429 },
+  { operation: 'getProtected', method: 'GET', path: '/protected', bearer: '{{dave2.access}}', expect: 200 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', bearer: carol, expect: 404 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, raw: BAD_JSON, expect: 400 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, raw: NOT_JSON, expect: 415 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, raw: TOO_LARGE, expect: 413 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', expect: 401 },
+  { operation: 'deletePasskey', method: 'DELETE', path: '/auth/passkeys/{{dave.passkey}}', bearer: dave, expect: 204 },
 
   // Refresh: a rotation, then the rotated token again (a replay: that session ends).
   { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'alice.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('alice3') },

@@ -37,6 +37,9 @@ async function send (baseUrl: string, step: Step, vars: Map<string, string>): Pr
   if (step.raw !== undefined) {
     headers['content-type'] = step.raw.contentType
     body = step.raw.text
+  } else if (step.bodyFrom !== undefined) {
+    headers['content-type'] = 'application/json'
+    body = JSON.stringify(step.bodyFrom(vars))
   } else if (step.body !== undefined) {
     headers['content-type'] = 'application/json'
     body = JSON.stringify(fillJson(step.body, vars))

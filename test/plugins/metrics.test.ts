@@ -22,7 +22,7 @@ t.test('/metrics is open in development and counts requests by route pattern, lo
 })
 
 t.test('/metrics is not served in production without METRICS_TOKEN', async (t) => {
-  const { app } = await buildTestApp(t, { NODE_ENV: 'production' })
+  const { app } = await buildTestApp(t, { NODE_ENV: 'production', WEBAUTHN_ORIGINS: 'https://app.example.com' })
   const response = await app.inject({ method: 'GET', url: '/metrics' })
   t.equal(response.statusCode, 404)
   t.match(response.headers['content-type'], /application\/problem\+json/)
@@ -31,7 +31,7 @@ t.test('/metrics is not served in production without METRICS_TOKEN', async (t) =
 })
 
 t.test('/metrics in production with METRICS_TOKEN needs exactly that bearer token', async (t) => {
-  const { app } = await buildTestApp(t, { NODE_ENV: 'production', METRICS_TOKEN })
+  const { app } = await buildTestApp(t, { NODE_ENV: 'production', METRICS_TOKEN, WEBAUTHN_ORIGINS: 'https://app.example.com' })
   const none = await app.inject({ method: 'GET', url: '/metrics' })
   t.equal(none.statusCode, 401)
   t.match(none.headers['www-authenticate'], /^Bearer realm="[^"]+"$/, 'B1: no error without credentials')

@@ -103,7 +103,7 @@ t.test('B3 the scheme is case-insensitive, the token is exact', async (t) => {
 
 for (const environment of ['development', 'test', 'production'] as const) {
   t.test(`B4 every error is a problem document, status equal to the HTTP status [NODE_ENV=${environment}]`, async (t) => {
-    const { app } = await buildTestApp(t, { NODE_ENV: environment })
+    const { app } = await buildTestApp(t, { NODE_ENV: environment, ...(environment === 'production' ? { WEBAUTHN_ORIGINS: 'https://app.example.com' } : {}) })
     const cases: Array<[string, InjectOptions]> = [
       ['unknown route', { method: 'GET', url: '/no/such/route' }],
       ['unknown method', { method: 'PUT', url: '/protected' }],

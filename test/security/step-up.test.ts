@@ -89,7 +89,7 @@ t.test('K5: with ADMIN_REQUIRE_MFA a password-only admin token is refused with a
 })
 
 t.test('K5: production mode refuses a password-only admin token by default', async (t) => {
-  const { app, config } = await buildTestApp(t, { NODE_ENV: 'production' })
+  const { app, config } = await buildTestApp(t, { NODE_ENV: 'production', WEBAUTHN_ORIGINS: 'https://app.example.com' })
   t.equal(config.ADMIN_REQUIRE_MFA, true)
   const admin = await createAdmin(app)
   const refused = await app.inject({ method: 'PATCH', url: `/admin/users/${admin.id}`, headers: bearer(admin.tokens.access_token), payload: { disabled: true } })
