@@ -277,9 +277,29 @@ export interface paths {
         put?: never;
         /**
          * Authenticate again (step-up)
-         * @description RFC 9470 step-up: proves again who you are inside this session, so operations that need a recent or strong authentication (401 `insufficient_user_authentication`) go through. An account without a second factor sends its password; an account with one sends a TOTP code or a recovery code (a password alone is a 400 then). The answer is a TokenResponse for the same session, with a fresh `auth_time`; after a second factor the session counts as multi-factor (`acr` urn:secure-api:acr:mfa), which is how a password-only session, such as the first admin's right after enrolling, reaches the admin API when ADMIN_REQUIRE_MFA is on. The session's previous refresh token stops working: use the new one. Wrong proofs count against the login throttle.
+         * @description RFC 9470 step-up: proves again who you are inside this session, so operations that need a recent or strong authentication (401 `insufficient_user_authentication`) go through. An account without a second factor sends its password; an account with one sends a TOTP code, a recovery code or a passkey assertion (options from POST /auth/reauthenticate/webauthn-options); a password alone is a 400 then. The answer is a TokenResponse for the same session, with a fresh `auth_time`; after a second factor the session counts as multi-factor (`acr` urn:secure-api:acr:mfa), which is how a password-only session, such as the first admin's right after enrolling, reaches the admin API when ADMIN_REQUIRE_MFA is on. The session's previous refresh token stops working: use the new one. Wrong proofs count against the login throttle.
          */
         post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/reauthenticate/webauthn-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Passkey options for a step-up
+         * @description Request options limited to your own passkeys, for POST /auth/reauthenticate {webauthn}. The challenge is single use, bound to you, and lives 5 minutes.
+         */
+        post: operations["reauthenticateWebauthnOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -375,7 +395,7 @@ export interface paths {
         };
         /**
          * Your second factors
-         * @description The confirmed second factors of your account. Unconfirmed enrolments are not listed.
+         * @description The confirmed second factors of your account: authenticator apps (totp) and passkeys (webauthn). Unconfirmed enrolments are not listed.
          */
         get: operations["listFactors"];
         put?: never;
@@ -398,7 +418,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a second factor
-         * @description Removes one of your confirmed factors. With the last one gone, logins need only the password again and your recovery codes are deleted.
+         * @description Removes one of your confirmed factors. A passkey goes as with DELETE /auth/passkeys/{id}: every session of the account ends. With no factor left, logins need only the password again and your recovery codes are deleted.
          *
          *     **Step-up (RFC 9470):** needs an authentication from the last 300 seconds; otherwise 401 `insufficient_user_authentication`. Authenticate again with `POST /auth/reauthenticate`.
          */
@@ -483,9 +503,29 @@ export interface paths {
         put?: never;
         /**
          * Finish a login with a second factor
-         * @description The second step of a login for an account with a second factor: the mfa_token that POST /auth/login answered and a TOTP code (or one recovery code) become a session, with `amr` ["pwd","otp","mfa"] and `acr` urn:secure-api:acr:mfa. The mfa_token is single use, lives 5 minutes and dies after 5 wrong codes; each TOTP code works once. Wrong codes count against the login throttle of the account (and device), like wrong passwords. A bad code and a bad token get the same 401.
+         * @description The second step of a login for an account with a second factor: the mfa_token that POST /auth/login answered and a TOTP code, one recovery code or a passkey assertion (options from POST /auth/mfa/webauthn/options) become a session, with `amr` ["pwd","otp","mfa"] (a passkey: ["pwd","hwk","user","mfa"], `user` when the authenticator verified the user) and `acr` urn:secure-api:acr:mfa. The mfa_token is single use, lives 5 minutes and dies after 5 wrong codes; each TOTP code works once. Wrong codes count against the login throttle of the account (and device), like wrong passwords. A bad code and a bad token get the same 401.
          */
         post: operations["verifyMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/webauthn/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Passkey options for the MFA step
+         * @description For a login that answered an MfaChallenge with `webauthn` among its methods: request options limited to that account's passkeys, for POST /auth/mfa/verify {mfa_token, webauthn}. The challenge is single use, bound to the account, and lives 5 minutes. A bad, used or expired mfa_token is a 401.
+         */
+        post: operations["mfaWebauthnOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -882,7 +922,7 @@ export interface components {
         };
         /**
          * MfaVerifyRequest
-         * @description The mfa_token and exactly one second factor: a TOTP code or a recovery code
+         * @description The mfa_token and exactly one second factor: a TOTP code, a recovery code or a passkey assertion
          * @example {
          *       "mfa_token": "kM0v3…",
          *       "code": "123456"
@@ -905,7 +945,8 @@ export interface components {
              * @example abcd-efgh-ijkl-mnop
              */
             recovery_code?: string;
-        } & (unknown | unknown);
+            webauthn?: components["schemas"]["AuthenticationResponseJSON"];
+        } & (unknown | unknown | unknown);
         /**
          * TotpEnrolment
          * @description An unconfirmed TOTP factor: add it to your authenticator app, then confirm it with a code
@@ -992,7 +1033,13 @@ export interface components {
              * @example abcd-efgh-ijkl-mnop
              */
             recovery_code?: string;
-        } & (unknown | unknown | unknown);
+            webauthn?: components["schemas"]["AuthenticationResponseJSON"];
+        } & (unknown | unknown | unknown | unknown);
+        /** MfaWebauthnOptionsRequest */
+        MfaWebauthnOptionsRequest: {
+            /** @description The mfa_token of the MfaChallenge that POST /auth/login answered */
+            mfa_token: string;
+        };
         /**
          * Session
          * @description A login session: one chain of refresh tokens
@@ -2804,6 +2851,108 @@ export interface operations {
             };
         };
     };
+    reauthenticateWebauthnOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pass to navigator.credentials.get() */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKeyCredentialRequestOptionsJSON"];
+                };
+            };
+            /** @description A body was sent (this operation takes none) and it is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body was sent (this operation takes none) and it is larger than allowed */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body was sent (this operation takes none) and it is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     refreshTokens: {
         parameters: {
             query?: never;
@@ -3767,6 +3916,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description The request is malformed or invalid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mfaWebauthnOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaWebauthnOptionsRequest"];
+            };
+        };
+        responses: {
+            /** @description Pass to navigator.credentials.get() */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKeyCredentialRequestOptionsJSON"];
                 };
             };
             /** @description The request is malformed or invalid */

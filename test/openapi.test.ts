@@ -41,6 +41,8 @@ const CONTRACT: Array<[string, string, boolean]> = [
   ['delete', '/auth/mfa/factors/{id}', true],
   ['post', '/auth/mfa/recovery-codes', true],
   ['post', '/auth/reauthenticate', true],
+  ['post', '/auth/mfa/webauthn/options', false],
+  ['post', '/auth/reauthenticate/webauthn-options', true],
   // Second wave: passkeys (issue 12).
   ['post', '/auth/passkeys/registration/options', true],
   ['post', '/auth/passkeys', true],

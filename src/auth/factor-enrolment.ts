@@ -7,6 +7,7 @@ import {
   acceptTotpStep, deleteRecoveryCodes, deleteUserFactor, findUserFactor, insertTotpFactor, listConfirmedFactors,
   MAX_CONFIRMED_TOTP_FACTORS, replaceRecoveryCodes
 } from '../repositories/second-factors.js'
+import { countUserPasskeys } from '../repositories/passkeys.js'
 import type { KeyEncryption } from '../security/key-encryption.js'
 import { hashRecoveryCode, newRecoveryCodeSet } from '../security/recovery-codes.js'
 import { matchingStep, newTotpSecret, otpauthUri } from '../security/totp.js'
@@ -68,11 +69,11 @@ export async function confirmTotp (
   return confirmed ? { outcome: 'confirmed', recoveryCodes } : { outcome: 'not-found' }
 }
 
-/** Removes a confirmed factor; with the last one gone, the recovery codes go too (they only ever stood in for a factor). */
+/** Removes a confirmed TOTP factor; with no factor or passkey left, the recovery codes go too (they only ever stood in for one). */
 export async function removeFactor (db: Kysely<Database>, userId: string, factorId: string, audit: (remaining: number) => AuditRow[]): Promise<boolean> {
   return await db.transaction().execute(async (trx) => {
     if (!await deleteUserFactor(trx, userId, factorId)) return false
-    const remaining = (await listConfirmedFactors(trx, userId)).length
+    const remaining = (await listConfirmedFactors(trx, userId)).length + await countUserPasskeys(trx, userId)
     if (remaining === 0) await deleteRecoveryCodes(trx, userId)
     await insertAuditRows(trx, audit(remaining))
     return true
@@ -83,7 +84,7 @@ export async function removeFactor (db: Kysely<Database>, userId: string, factor
 export async function regenerateRecoveryCodes (db: Kysely<Database>, userId: string, audit: AuditRow[], now: Date): Promise<string[] | undefined> {
   const codes = newRecoveryCodeSet()
   return await db.transaction().execute(async (trx) => {
-    if ((await listConfirmedFactors(trx, userId)).length === 0) return undefined
+    if ((await listConfirmedFactors(trx, userId)).length + await countUserPasskeys(trx, userId) === 0) return undefined
     await replaceRecoveryCodes(trx, userId, codes.map(hashRecoveryCode), now)
     await insertAuditRows(trx, audit)
     return codes

@@ -8,12 +8,14 @@ import { findUserById } from '../repositories/users.js'
 import type { KeyEncryption } from '../security/key-encryption.js'
 import type { FailureRecord, LoginThrottle, RefusedAttempt } from '../security/login-throttle.js'
 import { ACR_MFA } from './authentication.js'
+import type { RelyingParty } from './passkeys.js'
 import { completeSignIn, type SignedIn } from './complete-sign-in.js'
 import { amrWithSecondFactor, checkProof, consumeProof, type AcceptedProof, type SecondFactorProof } from './second-factor-proofs.js'
 
 export interface MfaLoginDependencies {
   db: Kysely<Database>
   secrets: KeyEncryption
+  rp: RelyingParty
   throttle: LoginThrottle
   lifetimes: SessionLifetimes
   deviceTokenTtlSeconds: number
@@ -53,7 +55,7 @@ export async function mfaLogin (deps: MfaLoginDependencies, input: MfaLoginInput
   const attempt = await deps.throttle.begin(user.username, input.ip, challenge.device_id ?? undefined)
   if (!attempt.allowed) return { outcome: 'throttled', attempt, user }
 
-  const proof = await checkProof(deps.db, deps.secrets, user.id, input.proof, now.getTime())
+  const proof = await checkProof(deps, user.id, input.proof, now.getTime())
   if (proof === null) {
     await recordMfaFailure(deps.db, challenge.id)
     return { outcome: 'rejected', user, failure: await attempt.failed() }
@@ -78,7 +80,7 @@ function signInFor (
   return {
     userId: user.id,
     authVersion: challenge.auth_version,
-    authentication: { amr: amrWithSecondFactor(), acr: ACR_MFA, authTime: now },
+    authentication: { amr: amrWithSecondFactor(proof), acr: ACR_MFA, authTime: now },
     client,
     lifetimes: deps.lifetimes,
     device: challenge.device_id === null ? undefined : { id: challenge.device_id },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { userHasPasskeys } from './passkeys.js'
 import { countUnusedRecoveryCodes, listConfirmedFactors } from '../repositories/second-factors.js'
 
 /** The second factors a login may be finished with, in the contract's names. */
@@ -12,6 +13,8 @@ export type MfaMethod = 'totp' | 'webauthn' | 'recovery_code'
 export async function secondFactorMethods (db: Kysely<Database>, userId: string): Promise<MfaMethod[]> {
   const methods: MfaMethod[] = []
   if ((await listConfirmedFactors(db, userId)).length > 0) methods.push('totp')
+  // A passkey is a second factor too (issue 12): after a password, possession of it is `hwk`.
+  if (await userHasPasskeys(db, userId)) methods.push('webauthn')
   if (methods.length > 0 && await countUnusedRecoveryCodes(db, userId) > 0) methods.push('recovery_code')
   return methods
 }

@@ -9,13 +9,15 @@ import type { LoginThrottle, RefusedAttempt } from '../security/login-throttle.j
 import type { PasswordHasher } from '../security/passwords.js'
 import { ACR_MFA, passwordAuthentication } from './authentication.js'
 import { AbortChange } from './end-sessions.js'
+import type { RelyingParty } from './passkeys.js'
 import { secondFactorMethods } from './mfa-methods.js'
-import { checkProof, consumeProof, type AcceptedProof, type SecondFactorProof } from './second-factor-proofs.js'
+import { amrOfProof, checkProof, consumeProof, type AcceptedProof, type SecondFactorProof } from './second-factor-proofs.js'
 
 export interface ReauthenticateDependencies {
   db: Kysely<Database>
   passwords: PasswordHasher
   secrets: KeyEncryption
+  rp: RelyingParty
   throttle: LoginThrottle
 }
 
@@ -53,7 +55,7 @@ export async function reauthenticate (
   const proof = input.proof
   const accepted = 'password' in proof
     ? (await deps.passwords.verify(user.password_hash, proof.password) ? 'password' as const : null)
-    : await checkProof(deps.db, deps.secrets, user.id, proof, now.getTime())
+    : await checkProof(deps, user.id, proof, now.getTime())
   if (accepted === null) {
     await attempt.failed()
     return { outcome: 'rejected', user }
@@ -70,7 +72,7 @@ export async function reauthenticate (
     if (current === undefined) throw new AbortChange()
     const authentication: Authentication = accepted === 'password'
       ? passwordAuthentication(now)
-      : { amr: withSecondFactor(sessionAuthentication(current).amr), acr: ACR_MFA, authTime: now }
+      : { amr: withSecondFactor(sessionAuthentication(current).amr, amrOfProof(accepted)), acr: ACR_MFA, authTime: now }
     const renewed = await reauthenticateSession(trx, input.sessionId, user.id, authentication, now)
     if (renewed === undefined) throw new AbortChange()
     await insertAuditRows(trx, audit(user, accepted === 'password' ? 'password' : accepted.kind))
@@ -84,10 +86,10 @@ export async function reauthenticate (
   return { outcome: 'reauthenticated', user, issued, method: accepted === 'password' ? 'password' : accepted.kind }
 }
 
-/** The session's methods plus a one-time password, and `mfa` once two kinds are in (RFC 8176). */
-function withSecondFactor (amr: string[]): string[] {
+/** The session's methods plus the factor's, and `mfa` once two kinds are in (RFC 8176). */
+function withSecondFactor (amr: string[], factor: string[]): string[] {
   const methods = new Set(amr.filter((method) => method !== 'mfa'))
-  methods.add('otp')
+  for (const method of factor) methods.add(method)
   if (methods.size >= 2) methods.add('mfa')
   return [...methods]
 }

@@ -4,7 +4,7 @@ import { AdminUserPageSchema, AdminUserUpdateSchema } from './admin.js'
 import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
 import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
-import { FactorListSchema, FactorSchema, MfaChallengeSchema, MfaVerifyRequestSchema, ReauthenticateRequestSchema, RecoveryCodesSchema, TotpConfirmRequestSchema, TotpEnrolmentSchema } from './mfa.js'
+import { FactorListSchema, FactorSchema, MfaChallengeSchema, MfaVerifyRequestSchema, MfaWebauthnOptionsRequestSchema, ReauthenticateRequestSchema, RecoveryCodesSchema, TotpConfirmRequestSchema, TotpEnrolmentSchema } from './mfa.js'
 import { passkeySchemas } from './passkeys.js'
 import { ProblemSchema } from './problem.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
@@ -28,6 +28,7 @@ export const sharedSchemas: TSchema[] = [
   FactorSchema,
   FactorListSchema,
   ReauthenticateRequestSchema,
+  MfaWebauthnOptionsRequestSchema,
   SessionSchema,
   SessionListSchema,
   DeviceSchema,

@@ -3,6 +3,7 @@ import { PASSWORD_MAX_LENGTH } from '../security/password-policy.js'
 import { Timestamp, Uuid } from './common.js'
 import { MFA_TOKEN_TTL_SECONDS } from '../repositories/mfa-challenges.js'
 import { RECOVERY_CODE_COUNT } from '../security/recovery-codes.js'
+import { AuthenticationResponseSchema } from './passkeys.js'
 
 const MfaMethodSchema = Type.Union([Type.Literal('totp'), Type.Literal('webauthn'), Type.Literal('recovery_code')])
 const TotpCode = Type.String({ pattern: '^[0-9]{6}$', minLength: 6, maxLength: 6, description: 'The 6-digit code your authenticator app shows now', examples: ['123456'] })
@@ -25,13 +26,14 @@ export const MfaChallengeSchema = Type.Object({
 export const MfaVerifyRequestSchema = Type.Object({
   mfa_token: MfaToken,
   code: Type.Optional(TotpCode),
-  recovery_code: Type.Optional(RecoveryCode)
+  recovery_code: Type.Optional(RecoveryCode),
+  webauthn: Type.Optional(Type.Ref(AuthenticationResponseSchema, { description: 'A passkey assertion over the options of POST /auth/mfa/webauthn/options' }))
 }, {
   $id: 'MfaVerifyRequest',
   title: 'MfaVerifyRequest',
-  description: 'The mfa_token and exactly one second factor: a TOTP code or a recovery code',
+  description: 'The mfa_token and exactly one second factor: a TOTP code, a recovery code or a passkey assertion',
   additionalProperties: false,
-  oneOf: [{ required: ['code'] }, { required: ['recovery_code'] }],
+  oneOf: [{ required: ['code'] }, { required: ['recovery_code'] }, { required: ['webauthn'] }],
   examples: [{ mfa_token: 'kM0v3…', code: '123456' }, { mfa_token: 'kM0v3…', recovery_code: 'abcd-efgh-ijkl-mnop' }]
 })
 
@@ -74,15 +76,20 @@ export const FactorListSchema = Type.Object({
 export const ReauthenticateRequestSchema = Type.Object({
   password: Type.Optional(Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: 'Accounts without a second factor' })),
   code: Type.Optional(TotpCode),
-  recovery_code: Type.Optional(RecoveryCode)
+  recovery_code: Type.Optional(RecoveryCode),
+  webauthn: Type.Optional(Type.Ref(AuthenticationResponseSchema, { description: 'A passkey assertion over the options of POST /auth/reauthenticate/webauthn-options' }))
 }, {
   $id: 'ReauthenticateRequest',
   title: 'ReauthenticateRequest',
   description: 'Exactly one proof: the password (accounts without a second factor), or a second factor (accounts with one)',
   additionalProperties: false,
-  oneOf: [{ required: ['password'] }, { required: ['code'] }, { required: ['recovery_code'] }],
+  oneOf: [{ required: ['password'] }, { required: ['code'] }, { required: ['recovery_code'] }, { required: ['webauthn'] }],
   examples: [{ password: 'correct horse battery staple' }, { code: '123456' }]
 })
+
+export const MfaWebauthnOptionsRequestSchema = Type.Object({
+  mfa_token: MfaToken
+}, { $id: 'MfaWebauthnOptionsRequest', title: 'MfaWebauthnOptionsRequest', additionalProperties: false })
 
 export type MfaChallenge = Static<typeof MfaChallengeSchema>
 export type Factor = Static<typeof FactorSchema>

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import type { AuditRow } from '../../../src/audit/audit-event.js'
 import { removeFactor } from '../../../src/auth/factor-enrolment.js'
+import { removePasskey } from '../../../src/auth/passkey-removal.js'
+import { listPasskeys } from '../../../src/auth/passkeys.js'
 import { invalidToken, notFound } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
 import { listConfirmedFactors } from '../../../src/repositories/second-factors.js'
@@ -17,20 +20,27 @@ const factorRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'listFactors',
       tags: ['mfa'],
       summary: 'Your second factors',
-      description: 'The confirmed second factors of your account. Unconfirmed enrolments are not listed.',
+      description: 'The confirmed second factors of your account: authenticator apps (totp) and passkeys (webauthn). Unconfirmed enrolments are not listed.',
       response: { 200: Type.Ref(FactorListSchema, { description: 'Your factors, oldest first' }), ...problems(429, 503) }
     }
   }, async (request) => {
     const principal = request.principal
     if (principal === null) throw invalidToken()
-    const items: Factor[] = (await listConfirmedFactors(fastify.db, principal.userId)).map((factor) => ({
+    const totp: Factor[] = (await listConfirmedFactors(fastify.db, principal.userId)).map((factor) => ({
       id: factor.id,
       type: factor.type,
       name: factor.name,
       created_at: factor.created_at,
       last_used_at: factor.last_used_at
     }))
-    return { items }
+    const passkeys: Factor[] = (await listPasskeys(fastify.db, principal.userId)).map((passkey) => ({
+      id: passkey.id,
+      type: 'webauthn',
+      name: passkey.name,
+      created_at: passkey.created_at,
+      last_used_at: passkey.last_used_at
+    }))
+    return { items: [...totp, ...passkeys] }
   })
 
   fastify.delete('/factors/:id', {
@@ -40,7 +50,7 @@ const factorRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'deleteFactor',
       tags: ['mfa'],
       summary: 'Remove a second factor',
-      description: 'Removes one of your confirmed factors. With the last one gone, logins need only the password again and your recovery codes are deleted.',
+      description: 'Removes one of your confirmed factors. A passkey goes as with DELETE /auth/passkeys/{id}: every session of the account ends. With no factor left, logins need only the password again and your recovery codes are deleted.',
       params: Type.Object({ id: Uuid }, { additionalProperties: false }),
       response: { 204: Type.Null({ description: 'Removed' }), ...problems(404, 429, 503) }
     }
@@ -48,10 +58,19 @@ const factorRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const principal = request.principal
     if (principal === null) throw invalidToken()
     const factorId = request.params.id
-    const removed = await removeFactor(fastify.db, principal.userId, factorId, (remaining) => [
-      request.auditRow('mfa_factor_remove', 'success', { user_id: principal.userId, session_id: principal.sessionId, factor_id: factorId, factors_left: remaining })
-    ])
-    if (!removed) throw notFound('No factor of yours has this id.')
+    const who = { user_id: principal.userId, session_id: principal.sessionId, factor_id: factorId }
+    if (await removeFactor(fastify.db, principal.userId, factorId, (remaining) => [request.auditRow('mfa_factor_remove', 'success', { ...who, type: 'totp', factors_left: remaining })])) {
+      return await reply.code(204).send(null)
+    }
+    // A passkey listed here goes as DELETE /auth/passkeys/{id} would take it: every session ends.
+    const audit: AuditRow[] = []
+    const ended = await removePasskey(fastify.db, principal.userId, factorId, (sessions) => {
+      audit.push(request.auditRow('passkey_delete', 'success', { ...who, passkey_id: factorId, sessions_ended: sessions.length }))
+      return audit
+    })
+    if (ended === undefined) throw notFound('No factor of yours has this id.')
+    fastify.revocations.markRevoked(ended)
+    for (const row of audit) request.logAudit(row)
     return await reply.code(204).send(null)
   })
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { mfaLogin } from '../../../src/auth/mfa-login.js'
+import { relyingParty } from '../../../src/auth/passkeys.js'
 import type { SecondFactorProof } from '../../../src/auth/second-factor-proofs.js'
 import { clientMeta } from '../../../src/lib/client-meta.js'
 import { invalidSecondFactor } from '../../../src/lib/problems.js'
@@ -18,6 +19,7 @@ const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const dependencies = {
     db: fastify.db,
     secrets: fastify.factorSecrets,
+    rp: relyingParty(config),
     throttle: fastify.loginThrottle,
     lifetimes: sessionLifetimes(config),
     deviceTokenTtlSeconds: config.DEVICE_TOKEN_TTL
@@ -29,7 +31,7 @@ const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'verifyMfa',
       tags: ['mfa'],
       summary: 'Finish a login with a second factor',
-      description: 'The second step of a login for an account with a second factor: the mfa_token that POST /auth/login answered and a TOTP code (or one recovery code) become a session, with `amr` ["pwd","otp","mfa"] and `acr` urn:secure-api:acr:mfa. The mfa_token is single use, lives 5 minutes and dies after 5 wrong codes; each TOTP code works once. Wrong codes count against the login throttle of the account (and device), like wrong passwords. A bad code and a bad token get the same 401.',
+      description: 'The second step of a login for an account with a second factor: the mfa_token that POST /auth/login answered and a TOTP code, one recovery code or a passkey assertion (options from POST /auth/mfa/webauthn/options) become a session, with `amr` ["pwd","otp","mfa"] (a passkey: ["pwd","hwk","user","mfa"], `user` when the authenticator verified the user) and `acr` urn:secure-api:acr:mfa. The mfa_token is single use, lives 5 minutes and dies after 5 wrong codes; each TOTP code works once. Wrong codes count against the login throttle of the account (and device), like wrong passwords. A bad code and a bad token get the same 401.',
       body: Type.Ref(MfaVerifyRequestSchema),
       response: {
         200: Type.Ref(TokenResponseSchema, { description: 'Tokens for the new session; device_token only when a new one was issued (the one the login carried is renewed and stays valid)' }),
@@ -37,9 +39,9 @@ const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const { mfa_token: mfaToken, code, recovery_code: recoveryCode } = request.body
-    // The schema's oneOf guarantees exactly one of the two.
-    const proof: SecondFactorProof = code !== undefined ? { code } : { recoveryCode: recoveryCode ?? '' }
+    const { mfa_token: mfaToken, code, recovery_code: recoveryCode, webauthn } = request.body
+    // The schema's oneOf guarantees exactly one of the three.
+    const proof: SecondFactorProof = code !== undefined ? { code } : webauthn !== undefined ? { webauthn } : { recoveryCode: recoveryCode ?? '' }
     const result = await mfaLogin(dependencies, { mfaToken, proof, ip: request.ip, client: clientMeta(request) }, {
       success: (user, sessionId, accepted) => [
         request.auditRow('mfa_verify', 'success', { user_id: user.id, username: user.username, session_id: sessionId, method: accepted.kind }),
@@ -57,7 +59,7 @@ const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     if (result.outcome === 'rejected') {
       fastify.metrics.logins.inc({ outcome: 'failure' })
-      await request.audit('mfa_verify', 'failure', { user_id: result.user.id, method: code !== undefined ? 'totp' : 'recovery_code', consecutive_failures: result.failure.failures })
+      await request.audit('mfa_verify', 'failure', { user_id: result.user.id, method: code !== undefined ? 'totp' : webauthn !== undefined ? 'webauthn' : 'recovery_code', consecutive_failures: result.failure.failures })
       throw invalidSecondFactor()
     }
     const { user, signedIn } = result

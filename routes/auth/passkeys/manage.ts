@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AuditRow } from '../../../src/audit/audit-event.js'
-import { applyCredentialChange } from '../../../src/auth/end-sessions.js'
+import { removePasskey } from '../../../src/auth/passkey-removal.js'
 import { listPasskeys } from '../../../src/auth/passkeys.js'
 import { invalidToken, notFound } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
-import { deleteOwnPasskey, renameOwnPasskey } from '../../../src/repositories/passkeys.js'
+import { renameOwnPasskey } from '../../../src/repositories/passkeys.js'
 import { Uuid } from '../../../src/schemas/common.js'
 import { PasskeyListSchema, PasskeySchema, RenamePasskeyRequestSchema } from '../../../src/schemas/passkeys.js'
 import { problems } from '../../../src/schemas/problem.js'
@@ -66,10 +66,10 @@ const managePasskeysRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const who = { user_id: principal.userId, session_id: principal.sessionId, passkey_id: request.params.id }
     const audit: AuditRow[] = []
     // One transaction: the row gone, a new authentication epoch, every session ended, the audit row (I1, J1).
-    const ended = await applyCredentialChange(fastify.db, principal.userId, 'passkey_delete', (sessions) => {
+    const ended = await removePasskey(fastify.db, principal.userId, request.params.id, (sessions) => {
       audit.push(request.auditRow('passkey_delete', 'success', { ...who, sessions_ended: sessions.length }))
       return audit
-    }, async (trx) => await deleteOwnPasskey(trx, principal.userId, request.params.id))
+    })
     if (ended === undefined) {
       await request.audit('passkey_delete', 'failure', { ...who, reason: 'not found or not the caller\'s' })
       throw notFound('No passkey of yours has this id.')
