@@ -58,9 +58,20 @@ async function register () {
 }
 
 async function passwordLogin () {
-  tokens = await api('POST', '/auth/login', credentials())
+  const answer = await api('POST', '/auth/login', credentials())
+  if (answer.mfa_required !== true) {
+    tokens = answer
+    showSession()
+    show('Logged in with the password.', { token_type: tokens.token_type, expires_in: tokens.expires_in })
+    return
+  }
+  // The account has a second factor: here, finish with a passkey (a TOTP code would go to the same call).
+  if (!answer.methods.includes('webauthn')) throw new Error(`This account's second factor is ${answer.methods.join(' or ')}; this page only does passkeys.`)
+  const optionsJSON = await api('POST', '/auth/mfa/webauthn/options', { mfa_token: answer.mfa_token })
+  const webauthn = await startAuthentication({ optionsJSON })
+  tokens = await api('POST', '/auth/mfa/verify', { mfa_token: answer.mfa_token, webauthn })
   showSession()
-  show('Logged in with the password.', { token_type: tokens.token_type, expires_in: tokens.expires_in })
+  show('Logged in with the password and the passkey as second factor.', { token_type: tokens.token_type, expires_in: tokens.expires_in })
 }
 
 /** Enrolment needs a recent authentication (step-up, RFC 9470): a fresh login is one. */

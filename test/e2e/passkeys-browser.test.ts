@@ -117,12 +117,20 @@ t.test('passkeys in Chromium: enrol through the example page, log out, log in wi
   t.match(output, 'This is a protected route!', 'the protected route answered')
   t.match(output, username, 'as the passkey\'s user')
 
+  // The passkey as the second factor of a password login (K3): the page finishes the MFA step with it.
+  await step(page, 'logout', /Logged out/)
+  await step(page, 'login', /Logged in with the password and the passkey as second factor/)
+  t.match(await page.locator('#session').textContent(), /amr: pwd, hwk, user, mfa; acr: urn:secure-api:acr:mfa/, 'K4: password plus hardware key')
+  await step(page, 'protected', /GET \/protected answered 200/)
+
   mkdirSync(ARTIFACTS, { recursive: true })
   await page.screenshot({ path: join(ARTIFACTS, 'passkeys.png'), fullPage: true })
   t.ok(existsSync(join(ARTIFACTS, 'passkeys.png')), 'screenshot saved to test-artifacts/passkeys.png')
 
   const audit = await app.db.selectFrom('audit_events').select(['type', 'outcome']).where('type', 'in', ['passkey_register', 'passkey_login']).orderBy('at').execute()
   t.same(audit, [{ type: 'passkey_register', outcome: 'success' }, { type: 'passkey_login', outcome: 'success' }], 'J1: enrolment and login audited')
+  const mfa = await app.db.selectFrom('audit_events').select(['type', 'outcome', 'details']).where('type', '=', 'mfa_verify').execute()
+  t.match(mfa, [{ outcome: 'success', details: /"method":"webauthn"/ }], 'J1: the MFA step with the passkey audited')
   t.same(await page.evaluate<string[]>('window.__cspViolations || []'), [], 'no securitypolicyviolation event')
   t.same(consoleErrors.filter((text) => /content security policy|refused to/i.test(text)), [], 'no CSP violation in the console')
   t.same(pageErrors, [], 'no uncaught page error')
