@@ -17,7 +17,9 @@ import { HAS_TASKSET, freePort, memoryOf, sampleMemory, startServer, type Memory
  * Writes bench/results/ratio.json and ratio.md. Knobs: BENCH_DURATION (s per run, default 5),
  * BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_FLOOD=0 to skip the flood, BENCH_LOGIN_CONNECTIONS (8),
  * BENCH_LABEL (a name for the result files, default "ratio"), BENCH_CPU_PROF=dir (profile /protected runs),
- * BENCH_SERVICE_ROOT (measure another build of the service, e.g. an older commit, in the same conditions).
+ * BENCH_SERVICE_ROOT (measure another build of the service, e.g. an older commit, in the same conditions),
+ * BENCH_BEFORE_ROOT (a second build measured in the same rounds, as "before": a before/after in one run,
+ * where machine noise hits both alike; its /protected and /health runs join every round, and the flood runs for both).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
@@ -32,13 +34,14 @@ const LOAD_CORE = 1
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Where the measured service's package.json and dist/ live: another build (an older commit, say) for a before/after in the same conditions. */
 const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT ?? ROOT
+const BEFORE_ROOT = process.env.BENCH_BEFORE_ROOT
 const RESULTS_DIR = join(ROOT, 'bench', 'results')
 const scratch = mkdtempSync(join(tmpdir(), 'secure-api-ratio-'))
 const PASSWORD = 'bench-passphrase-orbit-lantern-47'
 
 /** The environment and node arguments of `npm start`, so the flags and allocator settings set there are what is measured. */
-function startScript (): { env: Record<string, string>, args: string[] } {
-  const pkg = JSON.parse(readFileSync(join(SERVICE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+function startScript (root = SERVICE_ROOT): { env: Record<string, string>, args: string[] } {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   const words = (pkg.scripts.start ?? '').split(/\s+/).filter((word) => word !== '')
   const env: Record<string, string> = {}
   while (words[0] !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
@@ -49,8 +52,8 @@ function startScript (): { env: Record<string, string>, args: string[] } {
   return { env, args: words.slice(1) }
 }
 
-function startArgs (): string[] {
-  return startScript().args
+function startArgs (root = SERVICE_ROOT): string[] {
+  return startScript(root).args
 }
 
 let runCounter = 0
@@ -72,17 +75,17 @@ async function startHello (): Promise<Server> {
   })
 }
 
-async function startService (profile: boolean): Promise<{ server: Server, token: string, afterStart: Memory, afterLogin: Memory, credentials: string }> {
+async function startService (profile: boolean, root = SERVICE_ROOT): Promise<{ server: Server, token: string, afterStart: Memory, afterLogin: Memory, credentials: string }> {
   const run = ++runCounter
   const port = await freePort()
-  const args = startArgs()
+  const args = startArgs(root)
   if (profile && CPU_PROF !== undefined) args.unshift('--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`)
   const server = await startServer({
     core: SERVER_CORE,
-    args: args.map((arg) => arg.startsWith('dist/') ? join(SERVICE_ROOT, arg) : arg),
+    args: args.map((arg) => arg.startsWith('dist/') ? join(root, arg) : arg),
     env: {
       ...baseEnv(),
-      ...startScript().env,
+      ...startScript(root).env,
       NODE_ENV: 'production',
       // Production refuses to start without the passkey origins (issue 12); builds before it ignore the variable.
       WEBAUTHN_ORIGINS: 'https://app.example.com',
@@ -113,7 +116,7 @@ async function startService (profile: boolean): Promise<{ server: Server, token:
 
 interface Measured extends LoadResult { afterStartMiB: number, steadyRssMiB: number, peakRssMiB: number }
 
-type TargetName = 'hello' | 'protected' | 'health'
+type TargetName = 'hello' | 'protected' | 'health' | 'protectedBefore' | 'healthBefore'
 
 async function measure (target: TargetName): Promise<Measured> {
   let server: Server
@@ -124,11 +127,13 @@ async function measure (target: TargetName): Promise<Measured> {
     server = await startHello()
     afterStart = memoryOf(server.pid)
   } else {
-    const started = await startService(target === 'protected')
+    const before = target === 'protectedBefore' || target === 'healthBefore'
+    const isProtected = target === 'protected' || target === 'protectedBefore'
+    const started = await startService(isProtected && !before, before ? BEFORE_ROOT : SERVICE_ROOT)
     server = started.server
     afterStart = started.afterStart
-    path = target === 'protected' ? '/protected' : '/health'
-    if (target === 'protected') headers = { authorization: `Bearer ${started.token}` }
+    path = isProtected ? '/protected' : '/health'
+    if (isProtected) headers = { authorization: `Bearer ${started.token}` }
   }
   try {
     // Warm-up: JIT, keep-alive connections, the verify cache.
@@ -157,7 +162,7 @@ interface Flood {
   argon2MaxConcurrency: string
 }
 
-async function loginFlood (): Promise<Flood> {
+async function loginFlood (root = SERVICE_ROOT): Promise<Flood> {
   const capacity = await argon2Capacity({
     core: SERVER_CORE,
     seconds: DURATION,
@@ -166,7 +171,7 @@ async function loginFlood (): Promise<Flood> {
     timeCost: Number(process.env.ARGON2_TIME_COST ?? 2),
     parallelism: Number(process.env.ARGON2_PARALLELISM ?? 1)
   })
-  const { server, token, credentials } = await startService(false)
+  const { server, token, credentials } = await startService(false, root)
   try {
     const protectedOptions = { url: `${server.base}/protected`, connections: CONNECTIONS, duration: DURATION, core: LOAD_CORE, headers: { authorization: `Bearer ${token}` } }
     await load({ ...protectedOptions, duration: WARMUP })
@@ -199,7 +204,7 @@ function round2 (value: number): number {
 
 async function main (): Promise<void> {
   const loadAtStart = loadavg().map(round2)
-  const targets: TargetName[] = ['hello', 'protected', 'health']
+  const targets: TargetName[] = BEFORE_ROOT === undefined ? ['hello', 'protected', 'health'] : ['hello', 'protectedBefore', 'protected', 'healthBefore', 'health']
   const rounds: Array<Record<TargetName, Measured>> = []
   for (let round = 1; round <= ROUNDS; round++) {
     const order = targets.map((_target, index) => targets[(index + round - 1) % targets.length] ?? 'hello')
@@ -207,35 +212,40 @@ async function main (): Promise<void> {
     for (const target of order) {
       const result = await measure(target)
       results[target] = result
-      console.log(`round ${round} ${target.padEnd(9)} ${String(result.requestsPerSecond).padStart(6)} req/s p99 ${result.latencyP99Ms} ms rss start ${result.afterStartMiB} steady ${result.steadyRssMiB} peak ${result.peakRssMiB} MiB`)
+      console.log(`round ${round} ${target.padEnd(15)} ${String(result.requestsPerSecond).padStart(6)} req/s p99 ${result.latencyP99Ms} ms rss start ${result.afterStartMiB} steady ${result.steadyRssMiB} peak ${result.peakRssMiB} MiB`)
     }
     rounds.push(results as Record<TargetName, Measured>)
   }
-  const ratios = {
-    protected: round2(median(rounds.map((round) => round.protected.requestsPerSecond / round.hello.requestsPerSecond))),
-    health: round2(median(rounds.map((round) => round.health.requestsPerSecond / round.hello.requestsPerSecond)))
-  }
+  const ratioOf = (target: TargetName): number => round2(median(rounds.map((round) => round[target].requestsPerSecond / round.hello.requestsPerSecond)))
+  const ratios = Object.fromEntries(targets.map((target) => [target, ratioOf(target)])) as Partial<Record<TargetName, number>>
   const summary = Object.fromEntries(targets.map((target) => [target, {
     requestsPerSecond: median(rounds.map((round) => round[target].requestsPerSecond)),
     latencyP99Ms: median(rounds.map((round) => round[target].latencyP99Ms)),
     afterStartMiB: median(rounds.map((round) => round[target].afterStartMiB)),
     steadyRssMiB: median(rounds.map((round) => round[target].steadyRssMiB)),
     peakRssMiB: Math.max(...rounds.map((round) => round[target].peakRssMiB))
-  }])) as Record<TargetName, { requestsPerSecond: number, latencyP99Ms: number, afterStartMiB: number, steadyRssMiB: number, peakRssMiB: number }>
-  console.log(`ratios (median of same-round ratios): /protected ${ratios.protected}, /health ${ratios.health}`)
+  }])) as Partial<Record<TargetName, { requestsPerSecond: number, latencyP99Ms: number, afterStartMiB: number, steadyRssMiB: number, peakRssMiB: number }>>
+  console.log(`ratios (median of same-round ratios): ${JSON.stringify(ratios)}`)
+  const speedupOf = (after: TargetName, before: TargetName): number => round2(median(rounds.map((round) => round[after].requestsPerSecond / round[before].requestsPerSecond)))
+  const speedup = BEFORE_ROOT === undefined ? null : { protected: speedupOf('protected', 'protectedBefore'), health: speedupOf('health', 'healthBefore') }
+  if (speedup !== null) console.log(`after vs before (median of same-round ratios): ${JSON.stringify(speedup)}`)
   const flood = FLOOD ? await loginFlood() : null
   if (flood !== null) console.log(`login flood: ${JSON.stringify(flood)}`)
+  const floodBefore = FLOOD && BEFORE_ROOT !== undefined ? await loginFlood(BEFORE_ROOT) : null
+  if (floodBefore !== null) console.log(`login flood (before): ${JSON.stringify(floodBefore)}`)
   const report = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
     availableParallelism: availableParallelism(),
     loadAverage: { atStart: loadAtStart, atEnd: loadavg().map(round2) },
-    settings: { serviceRoot: SERVICE_ROOT === ROOT ? '.' : SERVICE_ROOT, durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), startEnv: startScript().env, loadGenerator: 'autocannon (separate process)' },
+    settings: { serviceRoot: SERVICE_ROOT === ROOT ? '.' : SERVICE_ROOT, beforeRoot: BEFORE_ROOT ?? null, beforeStartArgs: BEFORE_ROOT === undefined ? null : startArgs(BEFORE_ROOT), durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS, taskset: HAS_TASKSET, startArgs: startArgs(), startEnv: startScript().env, loadGenerator: 'autocannon (separate process)' },
     ratios,
     summary,
     rounds,
-    flood
+    flood,
+    floodBefore,
+    speedup
   }
   mkdirSync(RESULTS_DIR, { recursive: true })
   writeFileSync(join(RESULTS_DIR, `${LABEL}.json`), `${JSON.stringify(report, null, 2)}\n`)
@@ -249,42 +259,59 @@ interface Report {
   node: string
   cpus: string
   loadAverage: { atStart: number[], atEnd: number[] }
-  ratios: { protected: number, health: number }
-  summary: Record<TargetName, TargetSummary>
+  ratios: Partial<Record<TargetName, number>>
+  summary: Partial<Record<TargetName, TargetSummary>>
   flood: Flood | null
+  floodBefore: Flood | null
+  speedup: { protected: number, health: number } | null
+}
+
+const NAMES: Record<TargetName, string> = {
+  hello: 'bare Fastify hello (logger off)',
+  protected: 'this service, `GET /protected`',
+  health: 'this service, `GET /health`',
+  protectedBefore: 'before (BENCH_BEFORE_ROOT), `GET /protected`',
+  healthBefore: 'before (BENCH_BEFORE_ROOT), `GET /health`'
+}
+
+function floodTable (title: string, flood: Flood): string[] {
+  return [
+    `## ${title}: ${LOGIN_CONNECTIONS} connections logging in, ${CONNECTIONS} on /protected, ARGON2_MAX_CONCURRENCY ${flood.argon2MaxConcurrency}`,
+    '',
+    '| measure | value |',
+    '|---|---:|',
+    `| raw argon2id capacity on the server's core (verifies/s) | ${flood.argon2CapacityPerSecond} |`,
+    `| logins/s during the flood | ${flood.loginsPerSecond} (${Math.round(flood.loginsVsCapacity * 100)} % of capacity; ${flood.loginNon2xx} non-2xx) |`,
+    `| /protected idle: req/s, p99 ms | ${flood.protectedIdle.requestsPerSecond}, ${flood.protectedIdle.latencyP99Ms} |`,
+    `| /protected during the flood: req/s, p99 ms | ${flood.protectedDuringFlood.requestsPerSecond}, ${flood.protectedDuringFlood.latencyP99Ms} |`,
+    `| /protected during flood vs idle: rate, p99 | ${flood.protectedRateVsIdle}×, ${flood.protectedP99VsIdle}× |`,
+    `| peak RSS of the server (VmHWM) MiB | ${flood.peakRssMiB} |`,
+    ''
+  ]
 }
 
 function markdown (report: Report): string {
-  const { summary, ratios, flood } = report
-  const row = (name: string, target: TargetName, ratio: number | string): string =>
-    `| ${name} | ${ratio} | ${summary[target].requestsPerSecond} | ${summary[target].latencyP99Ms} | ${summary[target].afterStartMiB} | ${summary[target].steadyRssMiB} | ${summary[target].peakRssMiB} |`
+  const { summary, ratios, flood, floodBefore } = report
+  const rows = (Object.keys(NAMES) as TargetName[]).flatMap((target) => {
+    const measured = summary[target]
+    if (measured === undefined) return []
+    return [`| ${NAMES[target]} | ${ratios[target] ?? 1} | ${measured.requestsPerSecond} | ${measured.latencyP99Ms} | ${measured.afterStartMiB} | ${measured.steadyRssMiB} | ${measured.peakRssMiB} |`]
+  })
   return [
     `# Benchmark: ratio to bare Fastify (${LABEL})`,
     '',
     `${report.date} · Node ${report.node} · ${report.cpus} · load average ${report.loadAverage.atStart.join(' / ')} at start, ${report.loadAverage.atEnd.join(' / ')} at end (the machine is shared: absolute numbers are noisy, ratios are same-round).`,
-    `Server pinned to core ${SERVER_CORE}${HAS_TASKSET ? '' : ' (taskset missing: not pinned)'}, autocannon in its own process on core ${LOAD_CORE}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), fresh process per run. Produced by \`npm run bench\` (bench/ratio.ts).`,
+    `Server pinned to core ${SERVER_CORE}${HAS_TASKSET ? '' : ' (taskset missing: not pinned)'}, autocannon in its own process on core ${LOAD_CORE}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), fresh process per run${BEFORE_ROOT === undefined ? '' : `, the before build (${BEFORE_ROOT}) in the same rounds`}. Produced by \`npm run bench\` (bench/ratio.ts).`,
     '',
     '| server | ratio to bare hello (median of same-round ratios) | req/s (median) | p99 ms | RSS after start MiB | steady RSS under load MiB | peak RSS MiB |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    row('bare Fastify hello (logger off)', 'hello', 1),
-    row('this service, `GET /protected`', 'protected', ratios.protected),
-    row('this service, `GET /health`', 'health', ratios.health),
+    ...rows,
     '',
-    ...(flood === null
+    ...(summary.protectedBefore === undefined || summary.healthBefore === undefined
       ? []
-      : [
-          `## Login flood (F4): ${LOGIN_CONNECTIONS} connections logging in, ${CONNECTIONS} on /protected, ARGON2_MAX_CONCURRENCY ${flood.argon2MaxConcurrency}`,
-          '',
-          '| measure | value |',
-          '|---|---:|',
-          `| raw argon2id capacity on the server's core (verifies/s) | ${flood.argon2CapacityPerSecond} |`,
-          `| logins/s during the flood | ${flood.loginsPerSecond} (${Math.round(flood.loginsVsCapacity * 100)} % of capacity; ${flood.loginNon2xx} non-2xx) |`,
-          `| /protected idle: req/s, p99 ms | ${flood.protectedIdle.requestsPerSecond}, ${flood.protectedIdle.latencyP99Ms} |`,
-          `| /protected during the flood: req/s, p99 ms | ${flood.protectedDuringFlood.requestsPerSecond}, ${flood.protectedDuringFlood.latencyP99Ms} |`,
-          `| /protected during flood vs idle: rate, p99 | ${flood.protectedRateVsIdle}×, ${flood.protectedP99VsIdle}× |`,
-          `| peak RSS of the server (VmHWM) MiB | ${flood.peakRssMiB} |`,
-          ''
-        ])
+      : [`After vs before, median of same-round ratios: \`GET /protected\` ${report.speedup?.protected ?? '?'}×, \`GET /health\` ${report.speedup?.health ?? '?'}×.`, '']),
+    ...(flood === null ? [] : floodTable('Login flood (F4)', flood)),
+    ...(floodBefore === null ? [] : floodTable('Login flood (F4), before', floodBefore))
   ].join('\n')
 }
 

@@ -1,7 +1,7 @@
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AccessTokenIssuer, ACCESS_TOKEN_TYP, LEEWAY_SECONDS, type AccessTokenSettings } from '../src/security/access-tokens.js'
+import { AccessTokenIssuer, ACCESS_TOKEN_TYP, LEEWAY_SECONDS, VerifiedTokenCache, type AccessTokenSettings } from '../src/security/access-tokens.js'
 import { KeyEncryption, resolveKeyEncryptionSecret } from '../src/security/key-encryption.js'
 import { createHmacKeyring, DatabaseKeyring, type Keyring } from '../src/security/keyring.js'
 
@@ -10,6 +10,8 @@ declare module 'fastify' {
     /** The signing keys of this deployment, shared through the database (A4, key rotation). */
     keyring: Keyring
     accessTokens: AccessTokenIssuer
+    /** Access tokens already verified, for the guard's fast path (plugins/auth.ts). */
+    verifiedTokens: VerifiedTokenCache
   }
 }
 
@@ -24,6 +26,9 @@ async function createKeyring (fastify: FastifyInstance): Promise<Keyring> {
   await keyring.init()
   return keyring
 }
+
+/** At most this many verified tokens are remembered (a few MiB at most: a token and its claims are under 1 KiB each). */
+const VERIFIED_TOKENS_MAX = 10_000
 
 /** Signing (the issuer) and verification (@fastify/jwt, pinned to our keyring and algorithm). */
 async function accessTokensPlugin (fastify: FastifyInstance): Promise<void> {
@@ -62,13 +67,20 @@ async function accessTokensPlugin (fastify: FastifyInstance): Promise<void> {
       maxAge: config.ACCESS_TOKEN_TTL + LEEWAY_SECONDS,
       clockTolerance: LEEWAY_SECONDS * 1000,
       // fast-jwt's default cache key (a hash of the whole token); a custom one is GHSA-rp9m-7r4c-75qg.
-      cache: 10000,
+      // Small: successes are kept by verifiedTokens below; this one mostly remembers refusals for a few seconds.
+      cache: 1000,
       cacheTTL: config.KEY_REFRESH_INTERVAL * 1000
     }
   })
 
   fastify.decorate('keyring', keyring)
   fastify.decorate('accessTokens', new AccessTokenIssuer(keyring, settings))
+  fastify.decorate('verifiedTokens', new VerifiedTokenCache(
+    VERIFIED_TOKENS_MAX,
+    config.KEY_REFRESH_INTERVAL * 1000,
+    (config.ACCESS_TOKEN_TTL + LEEWAY_SECONDS) * 1000,
+    LEEWAY_SECONDS * 1000
+  ))
 }
 
 export default fp(accessTokensPlugin, { name: 'access-tokens', fastify: '5.x', dependencies: ['config', 'db'] })

@@ -59,14 +59,22 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
       request.securityWarning('auth_invalid_token', { reason: 'malformed' })
       throw invalidToken()
     }
-    let payload: unknown
-    try {
-      payload = await request.jwtVerify()
-    } catch {
-      request.securityWarning('auth_invalid_token', { reason: 'verification_failed' })
-      throw invalidToken()
+    const token = match[1] ?? ''
+    const now = Date.now()
+    // A token verified before skips @fastify/jwt (issue 10); a new one takes the full path once.
+    const { verifiedTokens } = request.server
+    let claims = verifiedTokens.get(token, now)
+    if (claims === undefined) {
+      let payload: unknown
+      try {
+        payload = await request.jwtVerify()
+      } catch {
+        request.securityWarning('auth_invalid_token', { reason: 'verification_failed' })
+        throw invalidToken()
+      }
+      claims = checkClaims(payload, settings, Math.floor(now / 1000), LEEWAY_SECONDS)
+      if (claims !== undefined) verifiedTokens.set(token, claims, now)
     }
-    const claims = checkClaims(payload, settings, Math.floor(Date.now() / 1000), LEEWAY_SECONDS)
     // Revocation is checked here, outside the verify cache, on every request (A9).
     if (claims === undefined || revocations.isRevoked(claims.sid)) {
       request.securityWarning('auth_invalid_token', { reason: claims === undefined ? 'claims' : 'revoked' })

@@ -1,5 +1,12 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import { symbols } from 'pino'
+
+interface Flushable { flush: (callback: (error?: Error) => void) => void }
+
+function isFlushable (stream: unknown): stream is Flushable {
+  return typeof (stream as Partial<Flushable> | null)?.flush === 'function'
+}
 
 /**
  * Request logging: pino (src/logger.ts) writes the lines with secrets redacted; this plugin
@@ -28,6 +35,27 @@ async function loggingPlugin (fastify: FastifyInstance): Promise<void> {
       user_id: request.principal?.userId
     }, 'request completed')
     done()
+  })
+
+  // The buffered standard output (src/logger.ts) writes what it still holds before the app is
+  // gone: the last lines of a shutdown are the ones an operator reads first.
+  fastify.addHook('onClose', (instance, done) => {
+    const stream: unknown = (instance.log as unknown as Record<symbol, unknown>)[symbols.streamSym]
+    if (!isFlushable(stream)) {
+      done()
+      return
+    }
+    // Bounded: a stuck destination must not hold the shutdown (pino still flushes on exit).
+    let finished = false
+    const finish = (): void => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      done()
+    }
+    const timer = setTimeout(finish, 1000)
+    timer.unref()
+    stream.flush(finish)
   })
 }
 

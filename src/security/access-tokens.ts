@@ -111,3 +111,48 @@ export function checkClaims (payload: unknown, settings: AccessTokenSettings, no
     auth_time: authTime
   }
 }
+
+interface VerifiedEntry { claims: AccessTokenClaims, validUntilMs: number }
+
+/**
+ * Tokens already verified (signature, alg, typ, iss, aud, required claims by @fastify/jwt,
+ * then checkClaims), keyed by the exact token text: a repeated token costs a Map lookup instead
+ * of @fastify/jwt's per-request decode, option merging and callbacks and fast-jwt's SHA-512 of
+ * the whole token for its own cache key (issue 10, measured). The whole token is the key, so two
+ * different tokens can never share an entry (the bug class of GHSA-rp9m-7r4c-75qg is a key that
+ * drops part of the token). Entries end with the token's validity and, like fast-jwt's cache,
+ * within KEY_REFRESH_INTERVAL, so a retired key stops verifying on the same schedule. Only
+ * successes are kept; revocation is never cached (A9): the guard checks it on every request.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, VerifiedEntry>()
+
+  constructor (private readonly maxEntries: number, private readonly ttlMs: number, private readonly maxAgeMs: number, private readonly leewayMs: number) {}
+
+  get (token: string, nowMs: number): AccessTokenClaims | undefined {
+    const entry = this.entries.get(token)
+    if (entry === undefined) return undefined
+    if (nowMs <= entry.validUntilMs) return entry.claims
+    this.entries.delete(token)
+    return undefined
+  }
+
+  set (token: string, claims: AccessTokenClaims, nowMs: number): void {
+    // The same bounds as fast-jwt's verify cache: exp (with the leeway), iat + maxAge, the key refresh interval.
+    const validUntilMs = Math.min(nowMs + this.ttlMs, claims.exp * 1000 + this.leewayMs, claims.iat * 1000 + this.maxAgeMs)
+    if (validUntilMs < nowMs) return
+    // Bounded: the oldest entry goes first (Map keeps insertion order), so a flood of valid tokens cannot grow it.
+    if (this.entries.size >= this.maxEntries && !this.entries.has(token)) {
+      const oldest = this.entries.keys().next()
+      if (oldest.done !== true) this.entries.delete(oldest.value)
+    }
+    // Shared by every request that presents the token: nobody may change it.
+    Object.freeze(claims.roles)
+    Object.freeze(claims.amr)
+    this.entries.set(token, { claims: Object.freeze(claims), validUntilMs })
+  }
+
+  get size (): number {
+    return this.entries.size
+  }
+}

@@ -86,7 +86,7 @@ function storeContract (name: string, makeStore: (t: Test) => Promise<ThrottleSt
 storeContract('memory store', async () => new MemoryThrottleStore())
 
 storeContract('redis store', async (t) => {
-  const redis = createRedis(SHARED_REDIS_URL)
+  const redis = await createRedis(SHARED_REDIS_URL)
   t.teardown(() => { redis.disconnect() })
   if (redis.status !== 'ready') await new Promise<void>((resolve) => { redis.once('ready', () => { resolve() }) })
   return new RedisThrottleStore(redis, redisPrefix(t))
