@@ -913,6 +913,7 @@ export interface components {
             /** @description Single use, bound to this account and this password step; send it with the second factor to POST /auth/mfa/verify */
             mfa_token: string;
             /**
+             * Format: int32
              * @description Seconds left to finish the login
              * @example 300
              */

@@ -13,7 +13,7 @@ const MfaToken = Type.String({ minLength: 1, maxLength: 128, description: 'The m
 export const MfaChallengeSchema = Type.Object({
   mfa_required: Type.Literal(true),
   mfa_token: Type.String({ maxLength: 64, description: 'Single use, bound to this account and this password step; send it with the second factor to POST /auth/mfa/verify' }),
-  expires_in: Type.Integer({ minimum: 1, maximum: MFA_TOKEN_TTL_SECONDS, description: 'Seconds left to finish the login', examples: [MFA_TOKEN_TTL_SECONDS] }),
+  expires_in: Type.Integer({ format: 'int32', minimum: 1, maximum: MFA_TOKEN_TTL_SECONDS, description: 'Seconds left to finish the login', examples: [MFA_TOKEN_TTL_SECONDS] }),
   methods: Type.Array(MfaMethodSchema, { minItems: 1, maxItems: 3, uniqueItems: true, description: 'The second factors this account can finish with' })
 }, {
   $id: 'MfaChallenge',
