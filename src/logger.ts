@@ -21,10 +21,12 @@ export const REDACTED_PATHS = [
   '*.refresh_token',
   '*.access_token',
   '*.token',
+  '*.reset_token',
   'password',
   'refresh_token',
   'access_token',
-  'token'
+  'token',
+  'reset_token'
 ]
 
 /** A caller's X-Request-Id is kept only when it is short and plain, so it cannot forge log content. */

@@ -8,4 +8,6 @@ export interface AuthTestHooks {
   afterPasswordVerified?: (username: string) => Promise<void>
   /** After a refresh token was looked up, before its rotation's transaction. */
   beforeRefreshRotation?: (sessionId: string) => Promise<void>
+  /** Waits between mail delivery attempts (default 1 s, 4 s), so a failing relay's retries fit a test. */
+  mailRetryDelaysMs?: number[]
 }

@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
+import { emailRecoveryMigration } from './migrations/0005-email-recovery.js'
 import type { Database } from './schema.js'
 
 /** Migrations are listed in code (not read from disk) so dist/ and tsx run the same set. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initialMigration,
-  '0002-epochs-devices-audit': epochsDevicesAuditMigration
+  '0002-epochs-devices-audit': epochsDevicesAuditMigration,
+  '0005-email-recovery': emailRecoveryMigration
 }
 
 const provider: MigrationProvider = {

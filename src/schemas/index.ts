@@ -5,6 +5,7 @@ import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
 import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
 import { ProblemSchema } from './problem.js'
+import { AcceptedSchema, AdminPasswordResetSchema, EmailChangeRequestSchema, EmailVerificationSchema, PasswordResetRequestSchema, PasswordResetSchema } from './recovery.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
 import { AdminUserSchema, CredentialsSchema, LoginRequestSchema, UserSchema } from './users.js'
@@ -30,5 +31,12 @@ export const sharedSchemas: TSchema[] = [
   NoteSchema,
   CreateNoteRequestSchema,
   UpdateNoteRequestSchema,
-  NotePageSchema
+  NotePageSchema,
+  // Email and recovery (issue 13).
+  AcceptedSchema,
+  EmailChangeRequestSchema,
+  EmailVerificationSchema,
+  PasswordResetRequestSchema,
+  PasswordResetSchema,
+  AdminPasswordResetSchema
 ]
