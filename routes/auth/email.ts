@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { handleEmailChangeRequest, verifyEmail } from '../../src/auth/recovery.js'
+import { afterResponse } from '../../src/lib/after-response.js'
 import { emailTaken, invalidVerificationToken, recoveryDisabled } from '../../src/lib/problems.js'
 import { recoveryAudit } from '../../src/lib/recovery-audit.js'
 import { authRateLimit, recoveryRateLimit } from '../../src/lib/route-limits.js'
@@ -13,9 +14,11 @@ export const EMAIL_CHANGE_ACCEPTED = { status: 'accepted', message: 'If the addr
 
 const emailRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
+  const changeJobs = afterResponse(fastify.recoveryJobs, 'email_change_request')
 
   fastify.post('/email', {
     config: { auth: { role: 'user', stepUp: true }, rateLimit: recoveryRateLimit(config) },
+    onResponse: changeJobs.onResponse,
     schema: {
       operationId: 'requestEmailChange',
       tags: ['auth'],
@@ -30,10 +33,8 @@ const emailRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (principal === null) throw recoveryDisabled()
     const { email } = request.body
     const audit = recoveryAudit(request)
-    // Off the request path, like the reset request: the answer is the same whatever the address.
-    if (!fastify.recoveryJobs.push(async () => { await handleEmailChangeRequest(fastify.db, fastify.mailer, principal.userId, email, audit) })) {
-      request.log.warn({ recovery: { event: 'email_change_request', user_id: principal.userId } }, 'recovery queue full: request dropped')
-    }
+    // After the answer, like the reset request: the answer is the same whatever the address.
+    changeJobs.defer(request, async () => { await handleEmailChangeRequest(fastify.db, fastify.mailer, principal.userId, email, audit) })
     return await reply.code(202).send(EMAIL_CHANGE_ACCEPTED)
   })
 

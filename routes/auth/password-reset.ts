@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { handlePasswordResetRequest, resetPassword } from '../../src/auth/recovery.js'
+import { afterResponse } from '../../src/lib/after-response.js'
 import { invalidResetToken, recoveryDisabled, validationFailed } from '../../src/lib/problems.js'
 import { recoveryAudit } from '../../src/lib/recovery-audit.js'
 import { authRateLimit, recoveryRateLimit } from '../../src/lib/route-limits.js'
@@ -13,9 +14,11 @@ export const RESET_REQUEST_ACCEPTED = { status: 'accepted', message: 'If an acco
 const passwordResetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
   const resetDependencies = { db: fastify.db, passwords: fastify.passwords, throttle: fastify.loginThrottle, passwordMinLength: config.PASSWORD_MIN_LENGTH }
+  const requestJobs = afterResponse(fastify.recoveryJobs, 'password_reset_request')
 
   fastify.post('/password-reset/request', {
     config: { rateLimit: recoveryRateLimit(config) },
+    onResponse: requestJobs.onResponse,
     schema: {
       operationId: 'requestPasswordReset',
       tags: ['auth'],
@@ -28,10 +31,8 @@ const passwordResetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (config.RECOVERY === 'off') throw recoveryDisabled()
     const { email } = request.body
     const audit = recoveryAudit(request)
-    // Nothing here depends on the address: the database work is the job's (K7, equal timing).
-    if (!fastify.recoveryJobs.push(async () => { await handlePasswordResetRequest(fastify.db, fastify.mailer, email, audit) })) {
-      request.log.warn({ recovery: { event: 'password_reset_request' } }, 'recovery queue full: request dropped')
-    }
+    // Nothing here depends on the address: the lookup, the token and the mail run after the answer (K7, equal timing).
+    requestJobs.defer(request, async () => { await handlePasswordResetRequest(fastify.db, fastify.mailer, email, audit) })
     return await reply.code(202).send(RESET_REQUEST_ACCEPTED)
   })
 

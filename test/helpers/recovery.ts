@@ -13,6 +13,8 @@ export function tokenIn (text: string): string {
 
 /** Waits until every job off the request path (lookups, tokens, mail with its retries) is done. */
 export async function settle (app: FastifyInstance): Promise<void> {
+  // Jobs are queued by the route's onResponse hook, which may run just after inject() resolves.
+  await new Promise((resolve) => setImmediate(resolve))
   await app.recoveryJobs.idle()
 }
 
