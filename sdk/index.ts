@@ -24,6 +24,7 @@ export type NotePage = Schemas['NotePage']
 export { ApiProblemError, isProblem, unwrap, type ApiResult, type Problem, type SuccessData } from './problems.js'
 export { MfaRequiredError, type Credentials, type MfaChallenge, type MfaStep, type TokenResponse } from './login.js'
 export { RefreshFailedError, SessionEndedError } from './session-fetch.js'
+export { issuePasswordReset, requestEmailChange, requestPasswordReset, resetPassword, tokenFromLink, verifyEmail, type AdminPasswordReset } from './recovery.js'
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js'
 
 /** Where the client reads the access token from before each request (no refresh then). */

@@ -1,8 +1,9 @@
 import { toProblem } from '../../plugins/problem-details.js'
 import type { HttpProblem } from '../lib/problems.js'
 import {
-  conflict, forbidden, insufficientScope, invalidCredentials, invalidRefreshToken, invalidToken, missingCredentials,
-  notFound, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
+  conflict, emailTaken, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidRefreshToken, invalidResetToken,
+  invalidToken, invalidVerificationToken, missingCredentials, notFound, PROBLEM_TYPE_PREFIX, recoveryDisabled, serviceUnavailable, tooManyRequests,
+  validationFailed
 } from '../lib/problems.js'
 
 /**
@@ -28,6 +29,15 @@ export interface ProblemExample {
 
 export const EXAMPLE_REQUEST_ID = '6f1c0f0e-2f4b-4a7e-9d1a-3b5c7d9e1f20'
 
+/** RFC 9470 operations: the two usual 401s, and the step-up one. */
+const STEP_UP_401: ProblemExample[] = [
+  { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
+  { summary: 'No access token was sent', problem: missingCredentials() },
+  { summary: 'The authentication is too old: authenticate again, then retry', problem: insufficientUserAuthentication({ maxAge: 300 }) }
+]
+const RECOVERY_OFF: ProblemExample = { summary: 'Recovery by email is off on this server (RECOVERY=off)', problem: recoveryDisabled() }
+const BODY_INVALID = (pointer: string): ProblemExample => ({ summary: 'A value does not match the schema', problem: validationFailed([{ pointer, message: 'is required', location: 'body' }]) })
+
 /** Public operations whose 401 or 403 or 409 means one particular thing. */
 const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   login: { 401: [{ summary: 'Unknown user or wrong password (one answer for both)', problem: invalidCredentials() }] },
@@ -38,6 +48,26 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   },
   adminUpdateUser: {
     409: [{ summary: 'An administrator cannot demote or disable themself', problem: conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.') }]
+  },
+  // Email and recovery (issue 13).
+  requestEmailChange: {
+    401: [...STEP_UP_401],
+    403: [RECOVERY_OFF]
+  },
+  verifyEmail: {
+    400: [{ summary: 'The token is unknown, used, expired or not a confirmation token', problem: invalidVerificationToken() }, BODY_INVALID('/token')],
+    403: [RECOVERY_OFF],
+    409: [{ summary: 'Another account verified this address meanwhile', problem: emailTaken() }]
+  },
+  requestPasswordReset: { 403: [RECOVERY_OFF] },
+  resetPassword: {
+    400: [
+      { summary: 'The token is unknown, used, expired or not a reset token (one answer for all)', problem: invalidResetToken() },
+      { summary: 'The new password does not meet the policy', problem: validationFailed([{ pointer: '/new_password', message: 'must be at least 15 characters long', location: 'body' }], 'The new password does not meet the password policy.') }
+    ]
+  },
+  adminIssuePasswordReset: {
+    401: [...STEP_UP_401]
   }
 }
 
