@@ -8,6 +8,8 @@
 export interface BackgroundQueueOptions {
   concurrency: number
   maxPending: number
+  /** A pause before a pushed job may start (see plugins/mail.ts); 0 starts it on the next turn of the loop. */
+  startDelayMs?: number
   onError: (error: unknown) => void
 }
 
@@ -24,7 +26,9 @@ export class BackgroundQueue {
     if (this.closed || this.waiting.length >= this.options.maxPending) return false
     this.waiting.push(job)
     // Never on the caller's stack: the request answers first.
-    setImmediate(() => { this.next() })
+    const delay = this.options.startDelayMs ?? 0
+    if (delay > 0) setTimeout(() => { this.next() }, delay).unref()
+    else setImmediate(() => { this.next() })
     return true
   }
 
