@@ -27,7 +27,7 @@ export class BackgroundQueue {
     this.waiting.push(job)
     // Never on the caller's stack: the request answers first.
     const delay = this.options.startDelayMs ?? 0
-    if (delay > 0) setTimeout(() => { this.next() }, delay).unref()
+    if (delay > 0) setTimeout(() => { this.next() }, delay)
     else setImmediate(() => { this.next() })
     return true
   }
