@@ -175,7 +175,13 @@ export type AdminResetResult =
   | { outcome: 'not-found' }
 
 /** POST /admin/users/{id}/password-reset: a reset token for out-of-band handover, audited in its transaction (J1). */
-export async function issueAdminReset (db: Kysely<Database>, adminId: string, targetId: string, auditRow: (target: UserRow, expiresAt: string) => AuditRow, now = new Date()): Promise<AdminResetResult> {
+export async function issueAdminReset (
+  db: Kysely<Database>,
+  adminId: string,
+  targetId: string,
+  auditRow: (target: UserRow, expiresAt: string) => AuditRow,
+  now = new Date()
+): Promise<AdminResetResult> {
   return await db.transaction().execute(async (trx): Promise<AdminResetResult> => {
     const target = await findUserById(trx, targetId)
     if (target === undefined) return { outcome: 'not-found' }
