@@ -6,7 +6,7 @@ t.test('db:migrate brings a new database to the latest migration and is idempote
   const env = cliEnv(t)
   const first = await runCli('db-migrate', [], env)
   t.equal(first.code, 0, first.stderr)
-  t.match(first.stdout, /^database at latest migration \(sqlite\); applied now: 0001-initial, 0002-epochs-devices-audit\n$/, 'the first run says what it applied')
+  t.match(first.stdout, /^database at latest migration \(sqlite\); applied now: 0001-initial, 0002-epochs-devices-audit, 0005-email-recovery\n$/, 'the first run says what it applied')
   t.equal(first.stderr, '')
 
   const second = await runCli('db-migrate', [], env)
