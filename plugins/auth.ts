@@ -139,7 +139,13 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
         ? problem('Missing, invalid, expired or revoked access token; or (`insufficient_user_authentication`, RFC 9470) an authentication too old or too weak for this operation')
         : problem('Missing, invalid, expired or revoked access token')
       if (required.role === 'admin') schema.response[403] ??= problem('The caller lacks the admin role')
-      if (needsAssurance) schema.description = `${schema.description ?? ''}\n\n${stepUpNote(required)}`.trim()
+      if (needsAssurance) {
+        schema.description = `${schema.description ?? ''}\n\n${stepUpNote(required)}`.trim()
+        schema['x-step-up'] = {
+          ...(required.maxAgeSeconds === undefined ? {} : { max_age: required.maxAgeSeconds }),
+          ...(required.acr === undefined ? {} : { acr_values: required.acr })
+        }
+      }
     }
   })
 }

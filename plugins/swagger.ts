@@ -9,6 +9,7 @@ const packageJson = readPackageInfo()
 
 export const TAGS = [
   { name: 'auth', description: 'Register, log in, refresh, log out; your account and sessions' },
+  { name: 'mfa', description: 'Second factors (TOTP, recovery codes), the MFA login step and RFC 9470 step-up' },
   { name: 'notes', description: 'Your own notes: nobody else can read them' },
   { name: 'admin', description: 'User administration (role admin)' },
   { name: 'examples', description: 'The tutorial\'s demonstration routes' },

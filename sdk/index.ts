@@ -10,7 +10,7 @@
  *   const note = unwrap(await api.POST('/notes', { body: { title: 'Hello', body: '' } }))
  */
 import createClient, { type Client } from 'openapi-fetch'
-import { isMfaChallenge, MfaRequiredError, type Credentials, type MfaStep, type TokenResponse } from './login.js'
+import { isMfaChallenge, MfaRequiredError, type LoginRequest, type MfaAnswer, type MfaChallenge, type MfaStep, type ReauthenticateRequest, type TokenResponse } from './login.js'
 import { unwrap } from './problems.js'
 import type { components, operations, paths } from './schema.js'
 import { SessionEndedError, sessionFetch } from './session-fetch.js'
@@ -22,7 +22,7 @@ export type User = Schemas['User']
 export type Note = Schemas['Note']
 export type NotePage = Schemas['NotePage']
 export { ApiProblemError, isProblem, unwrap, type ApiResult, type Problem, type SuccessData } from './problems.js'
-export { MfaRequiredError, type Credentials, type MfaChallenge, type MfaStep, type TokenResponse } from './login.js'
+export { isMfaChallenge, MfaRequiredError, type Credentials, type LoginRequest, type MfaAnswer, type MfaChallenge, type MfaStep, type ReauthenticateRequest, type TokenResponse } from './login.js'
 export { RefreshFailedError, SessionEndedError } from './session-fetch.js'
 export { issuePasswordReset, requestEmailChange, requestPasswordReset, resetPassword, tokenFromLink, verifyEmail, type AdminPasswordReset } from './recovery.js'
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js'
@@ -39,7 +39,7 @@ export interface SecureApiClientOptions {
   accessToken?: AccessTokenSource
   /** Called once when the server refuses the refresh token: the session is over, log in again. */
   onSessionEnded?: () => void | Promise<void>
-  /** Completes logins that need a second factor (see MfaChallenge). */
+  /** Asks for the second factor of logins that need one; the client sends it to POST /auth/mfa/verify. */
   mfa?: MfaStep
   /** A fetch implementation (tests, proxies); globalThis.fetch by default. */
   fetch?: (input: Request) => Promise<Response>
@@ -50,7 +50,15 @@ export interface SecureApiClient extends Client<paths> {
   /** The store the client reads tokens from and writes refreshed tokens to. */
   readonly tokens: TokenStore
   /** Logs in, finishing a second-factor step when the server asks for one, and stores the tokens. */
-  login: (credentials: Credentials) => Promise<TokenResponse>
+  login: (credentials: LoginRequest) => Promise<TokenResponse>
+  /** Finishes a login that answered an MfaChallenge (when you handle MfaRequiredError yourself), and stores the tokens. */
+  verifyMfa: (challenge: MfaChallenge, answer: MfaAnswer) => Promise<TokenResponse>
+  /**
+   * RFC 9470 step-up: proves again who you are inside this session (password, or a code when
+   * the account has a second factor) after a 401 `insufficient_user_authentication`, and
+   * stores the session's new tokens. Then retry the refused call.
+   */
+  reauthenticate: (proof: ReauthenticateRequest) => Promise<TokenResponse>
   /** Ends this session on the server and forgets its tokens. */
   logout: () => Promise<void>
   /** Stores an access token without a refresh token (it is then never refreshed); null forgets the session. */
@@ -80,17 +88,24 @@ export function createSecureApiClient (options: SecureApiClientOptions): SecureA
   })
   const client = createClient<paths>({ baseUrl, fetch, ...(options.headers === undefined ? {} : { headers: options.headers }) })
 
-  async function login (credentials: Credentials): Promise<TokenResponse> {
-    const body: unknown = unwrap(await client.POST('/auth/login', { body: credentials }))
-    let tokens: TokenResponse
-    if (isMfaChallenge(body)) {
-      if (options.mfa === undefined) throw new MfaRequiredError(body)
-      tokens = await options.mfa(body)
-    } else {
-      tokens = body as TokenResponse
-    }
+  async function keep (tokens: TokenResponse): Promise<TokenResponse> {
     await store.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token })
     return tokens
+  }
+
+  async function verifyMfa (challenge: MfaChallenge, answer: MfaAnswer): Promise<TokenResponse> {
+    return await keep(unwrap(await client.POST('/auth/mfa/verify', { body: { mfa_token: challenge.mfa_token, ...answer } })))
+  }
+
+  async function login (credentials: LoginRequest): Promise<TokenResponse> {
+    const body = unwrap(await client.POST('/auth/login', { body: credentials }))
+    if (!isMfaChallenge(body)) return await keep(body)
+    if (options.mfa === undefined) throw new MfaRequiredError(body)
+    return await verifyMfa(body, await options.mfa(body))
+  }
+
+  async function reauthenticate (proof: ReauthenticateRequest): Promise<TokenResponse> {
+    return await keep(unwrap(await client.POST('/auth/reauthenticate', { body: proof })))
   }
 
   async function logout (): Promise<void> {
@@ -108,6 +123,8 @@ export function createSecureApiClient (options: SecureApiClientOptions): SecureA
   return Object.assign(client, {
     tokens: store,
     login,
+    verifyMfa,
+    reauthenticate,
     logout,
     setAccessToken: (token: string | null) => { void store.set(token === null ? null : { access_token: token }) }
   })

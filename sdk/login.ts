@@ -2,25 +2,19 @@ import type { components } from './schema.js'
 
 export type TokenResponse = components['schemas']['TokenResponse']
 export type Credentials = components['schemas']['Credentials']
+export type LoginRequest = components['schemas']['LoginRequest']
+/** POST /auth/login's answer for an account with a second factor: no tokens yet. */
+export type MfaChallenge = components['schemas']['MfaChallenge']
+/** What finishes the MFA step: a TOTP code, or one recovery code. */
+export type MfaAnswer = { code: string } | { recovery_code: string }
+/** What POST /auth/reauthenticate takes (RFC 9470 step-up). */
+export type ReauthenticateRequest = components['schemas']['ReauthenticateRequest']
 
 /**
- * The extension point for the second factor. The contract's second wave makes POST /auth/login
- * answer `MfaChallenge` instead of tokens for users with a confirmed second factor, and adds
- * `POST /auth/mfa/verify` `{mfa_token, code}` to finish the login. Neither exists in the API
- * yet, so the SDK ships no MFA call of its own: it recognises the challenge and hands it to the
- * `mfa` option, which answers with the TokenResponse of that step. When the routes land and
- * `npm run sdk:generate` has the `MfaChallenge` schema, replace this interface with
- * `components['schemas']['MfaChallenge']` and offer a default step built on `POST /auth/mfa/verify`.
+ * Asks the user for the second factor of a login, e.g. a code from their authenticator app.
+ * The client sends it to POST /auth/mfa/verify with the challenge's mfa_token.
  */
-export interface MfaChallenge {
-  mfa_required: true
-  mfa_token: string
-  expires_in: number
-  methods: string[]
-}
-
-/** Completes a login that needs a second factor, e.g. by asking the user for a TOTP code. */
-export type MfaStep = (challenge: MfaChallenge) => Promise<TokenResponse>
+export type MfaStep = (challenge: MfaChallenge) => Promise<MfaAnswer>
 
 /** The login needs a second factor and the client was given no `mfa` step. */
 export class MfaRequiredError extends Error {

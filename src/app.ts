@@ -6,6 +6,7 @@ import accessTokensPlugin from '../plugins/access-tokens.js'
 import authPlugin from '../plugins/auth.js'
 import corsPlugin from '../plugins/cors.js'
 import dbPlugin from '../plugins/db.js'
+import factorSecretsPlugin from '../plugins/factor-secrets.js'
 import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
 import mailPlugin from '../plugins/mail.js'
@@ -37,6 +38,7 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(rateLimitPlugin)
   await fastify.register(passwordsPlugin)
   await fastify.register(accessTokensPlugin)
+  await fastify.register(factorSecretsPlugin)
   await fastify.register(revocationsPlugin)
   await fastify.register(authPlugin)
   await fastify.register(problemDetailsPlugin)

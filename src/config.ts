@@ -178,8 +178,8 @@ function crossChecks (config: Config): string[] {
   if (config.KEY_ENCRYPTION_SECRET !== undefined && Buffer.byteLength(config.KEY_ENCRYPTION_SECRET) < 32) {
     problems.push('KEY_ENCRYPTION_SECRET: must be at least 32 bytes long')
   }
-  if (production && config.JWT_ALG !== 'HS256' && config.KEY_ENCRYPTION_SECRET === undefined) {
-    problems.push('KEY_ENCRYPTION_SECRET: required in production, to encrypt the signing keys at rest (the development key file is refused)')
+  if (production && config.KEY_ENCRYPTION_SECRET === undefined) {
+    problems.push('KEY_ENCRYPTION_SECRET: required in production, to encrypt the signing keys and TOTP secrets at rest (the development key file is refused)')
   }
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE / TLS_KEY_FILE: set both or neither')

@@ -88,7 +88,6 @@ t.test('G4: KEY_ENCRYPTION_SECRET is required in production and must be long', a
   t.match(refusal({ NODE_ENV: 'production' }), /KEY_ENCRYPTION_SECRET: required in production/)
   t.match(refusal({ KEY_ENCRYPTION_SECRET: 'short' }), /KEY_ENCRYPTION_SECRET: must be at least 32 bytes/)
   t.equal(refusal({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }), '')
-  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: SECRET }), '', 'HS256 has no private key to encrypt')
 })
 
 t.test('G3: CORS_ORIGINS refuses a wildcard, null and anything but exact origins', async (t) => {
@@ -144,4 +143,18 @@ t.test('G4: every problem is reported at once, in a ConfigError', async (t) => {
   t.match(message, /CORS_ORIGINS/)
   t.match(message, /TRUST_PROXY/)
   t.throws(() => loadConfig({ PORT: 'x' }), ConfigError)
+})
+
+t.test('K1: production needs KEY_ENCRYPTION_SECRET under HS256 too, because it seals TOTP secrets', async (t) => {
+  t.match(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: 'k'.repeat(32) }), /KEY_ENCRYPTION_SECRET: required in production/)
+  t.equal(refusal({ NODE_ENV: 'production', JWT_ALG: 'HS256', JWT_SECRET: 'k'.repeat(32), KEY_ENCRYPTION_SECRET: SECRET }), '')
+})
+
+t.test('K5: ADMIN_REQUIRE_MFA is on in production unless turned off, off elsewhere; STEP_UP_MAX_AGE is at least 30 s', async (t) => {
+  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }).ADMIN_REQUIRE_MFA, true)
+  t.equal(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, ADMIN_REQUIRE_MFA: 'false' }).ADMIN_REQUIRE_MFA, false)
+  t.equal(loadConfig({}).ADMIN_REQUIRE_MFA, false)
+  t.equal(loadConfig({ ADMIN_REQUIRE_MFA: 'true' }).ADMIN_REQUIRE_MFA, true)
+  t.equal(loadConfig({}).STEP_UP_MAX_AGE, 300)
+  t.match(refusal({ STEP_UP_MAX_AGE: '29' }), /STEP_UP_MAX_AGE/)
 })

@@ -14,11 +14,11 @@ const validProblem = validator.validatorFor({ $ref: '#/components/schemas/Proble
 
 /** The problem types each status may show: a 401 is never a validation error. */
 const KINDS: Record<number, RegExp> = {
-  400: /:(validation-error|bad-request|invalid-reset-token|invalid-verification-token)$/,
-  401: /:(invalid-token|unauthorized|invalid-credentials|invalid-refresh-token|insufficient-user-authentication)$/,
+  400: /:(validation-error|bad-request|second-factor-required|invalid-reset-token|invalid-verification-token)$/,
+  401: /:(invalid-token|unauthorized|invalid-credentials|invalid-refresh-token|insufficient-user-authentication|invalid-second-factor)$/,
   403: /:(insufficient-scope|registration-closed|recovery-disabled)$/,
   404: /:not-found$/,
-  409: /:(username-taken|cannot-demote-self|conflict|email-taken)$/,
+  409: /:(username-taken|cannot-demote-self|conflict|too-many-factors|no-second-factor|email-taken)$/,
   413: /:payload-too-large$/,
   415: /:unsupported-media-type$/,
   429: /:rate-limited$/,
@@ -66,7 +66,8 @@ t.test('the always-sent headers are documented: X-Request-Id everywhere, Cache-C
   for (const { operationId, operation: { responses = {} } } of operationsOf(document)) {
     for (const [status, response] of Object.entries(responses)) {
       t.ok('X-Request-Id' in (response.headers ?? {}), `${operationId} ${status}: X-Request-Id`)
-      if (response.content?.['application/json']?.schema?.$ref === '#/components/schemas/TokenResponse') {
+      const schema = response.content?.['application/json']?.schema
+      if ([schema?.$ref, ...(schema?.oneOf ?? []).map((branch) => branch.$ref)].includes('#/components/schemas/TokenResponse')) {
         t.same(response.headers?.['Cache-Control'], { $ref: '#/components/headers/Cache-Control-No-Store' }, `${operationId} ${status}: Cache-Control: no-store`)
       }
     }

@@ -33,6 +33,14 @@ const CONTRACT: Array<[string, string, boolean]> = [
   // Ours, beside the contract: the device tokens of I7.
   ['get', '/auth/devices', true],
   ['delete', '/auth/devices/{id}', true],
+  // Second wave: second factors and step-up (K1-K5).
+  ['post', '/auth/mfa/verify', false],
+  ['post', '/auth/mfa/totp', true],
+  ['post', '/auth/mfa/totp/{factor_id}/confirm', true],
+  ['get', '/auth/mfa/factors', true],
+  ['delete', '/auth/mfa/factors/{id}', true],
+  ['post', '/auth/mfa/recovery-codes', true],
+  ['post', '/auth/reauthenticate', true],
   ['get', '/.well-known/jwks.json', false],
   ['get', '/protected', true],
   ['get', '/rate-limited', false],

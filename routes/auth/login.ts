@@ -7,7 +7,8 @@ import { authRateLimit } from '../../src/lib/route-limits.js'
 import { sessionAuthentication, sessionLifetimes } from '../../src/repositories/sessions.js'
 import { parseRoles } from '../../src/repositories/users.js'
 import { problems } from '../../src/schemas/problem.js'
-import { TokenResponseSchema } from '../../src/schemas/tokens.js'
+import { MfaChallengeSchema, type MfaChallenge } from '../../src/schemas/mfa.js'
+import { TokenResponseSchema, type TokenResponse } from '../../src/schemas/tokens.js'
 import { LoginRequestSchema } from '../../src/schemas/users.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 import { tokenResponse } from '../../src/security/token-response.js'
@@ -29,10 +30,14 @@ const loginRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'login',
       tags: ['auth'],
       summary: 'Log in',
-      description: 'Exchanges a username and password for a short-lived access token (a JWT), a single-use refresh token and a long-lived device token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401. By default, after 5 consecutive wrong passwords for one username (existing or not, from any address) each further attempt must wait 1 s, 2 s, 4 s... up to 15 minutes, and 100 failures lock the username for an hour; too many failures from one client address (IPv6: one /64) across usernames are refused too. A refused attempt gets 429 with Retry-After and RateLimit-* headers; a successful login clears the count. Send the device_token of an earlier login on this device and the attempt is counted on that device alone, so a stranger guessing your username cannot keep you out.',
+      description: 'With a second factor confirmed on the account, answers an MfaChallenge instead of tokens: finish at POST /auth/mfa/verify within 5 minutes. Otherwise, exchanges a username and password for a short-lived access token (a JWT), a single-use refresh token and a long-lived device token, starting a new session. An unknown user, a wrong password and a disabled account get the same 401. By default, after 5 consecutive wrong passwords for one username (existing or not, from any address) each further attempt must wait 1 s, 2 s, 4 s... up to 15 minutes, and 100 failures lock the username for an hour; too many failures from one client address (IPv6: one /64) across usernames are refused too. A refused attempt gets 429 with Retry-After and RateLimit-* headers; a successful login clears the count. Send the device_token of an earlier login on this device and the attempt is counted on that device alone, so a stranger guessing your username cannot keep you out.',
       body: Type.Ref(LoginRequestSchema),
       response: {
-        200: Type.Ref(TokenResponseSchema, { description: 'Tokens for the new session, and the device token to keep' }),
+        // Contract: the 200 body is oneOf the two named schemas; `mfa_required` tells them apart.
+        200: Type.Unsafe<TokenResponse | MfaChallenge>({
+          oneOf: [Type.Ref(TokenResponseSchema), Type.Ref(MfaChallengeSchema)],
+          description: 'Tokens for the new session and the device token to keep; or, when the account has a second factor, an MfaChallenge to finish at POST /auth/mfa/verify'
+        }),
         ...problems(400, 401, 413, 415, 429, 503)
       }
     }
@@ -55,8 +60,14 @@ const loginRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       if (failure?.locked === true) await request.audit('account_locked', 'detected', { user_id: user?.id ?? null, username, consecutive_failures: failure.failures, lock_seconds: config.LOGIN_LOCK_SECONDS })
       throw invalidCredentials()
     }
+    if (result.outcome === 'mfa-required') {
+      fastify.metrics.logins.inc({ outcome: 'mfa_required' })
+      await request.audit('login_mfa_required', 'success', { user_id: result.user.id, username: result.user.username, methods: result.methods })
+      const challenge: MfaChallenge = { mfa_required: true, mfa_token: result.mfaToken, expires_in: result.expiresIn, methods: result.methods }
+      return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(challenge)
+    }
     const { user, signedIn } = result
-    request.logAudit(signedIn.audit)
+    for (const row of signedIn.audit) request.logAudit(row)
     const accessToken = fastify.accessTokens.issue({
       userId: user.id,
       username: user.username,

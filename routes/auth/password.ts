@@ -12,7 +12,8 @@ import { loginThrottledProblem } from '../../src/security/login-throttle.js'
 
 const passwordRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/password', {
-    config: { auth: 'user', rateLimit: authRateLimit(fastify.config) },
+    // Step-up (K5): the current password alone does not prove a second factor is present.
+    config: { auth: { role: 'user', stepUp: true }, rateLimit: authRateLimit(fastify.config) },
     schema: {
       operationId: 'changePassword',
       tags: ['auth'],

@@ -3,11 +3,13 @@ import type { AuditRow } from '../audit/audit-event.js'
 import type { Database, UserRow } from '../db/schema.js'
 import { findLoginDevice } from '../repositories/device-tokens.js'
 import type { ClientInfo, SessionLifetimes } from '../repositories/sessions.js'
-import { findUserByUsername } from '../repositories/users.js'
+import { insertMfaChallenge } from '../repositories/mfa-challenges.js'
+import { findUserByUsername, replacePasswordHash } from '../repositories/users.js'
 import type { FailureRecord, LoginThrottle, RefusedAttempt } from '../security/login-throttle.js'
 import type { PasswordHasher } from '../security/passwords.js'
 import { passwordAuthentication } from './authentication.js'
 import { completeSignIn, type SignedIn } from './complete-sign-in.js'
+import { secondFactorMethods, type MfaMethod } from './mfa-methods.js'
 import type { AuthTestHooks } from './test-hooks.js'
 
 export interface PasswordLoginDependencies {
@@ -33,6 +35,8 @@ export type PasswordLoginOutcome =
   | { outcome: 'throttled', attempt: RefusedAttempt, withDevice: boolean }
   | { outcome: 'rejected', reason: RejectionReason, user: UserRow | undefined, failure: FailureRecord | undefined }
   | { outcome: 'signed-in', user: UserRow, signedIn: SignedIn, rehashed: boolean }
+  /** The password was right and the account has a second factor: no session yet (K3). */
+  | { outcome: 'mfa-required', user: UserRow, mfaToken: string, expiresIn: number, methods: MfaMethod[] }
 
 /**
  * Username and password to a session: throttle check (per device when a valid device token
@@ -63,6 +67,15 @@ export async function passwordLogin (
   await deps.hooks?.afterPasswordVerified?.(input.username)
   // Parameters changed since this hash was made: store a fresh one now that we know the password.
   const rehashedPassword = deps.passwords.needsRehash(user.password_hash) ? await deps.passwords.hash(input.password) : undefined
+
+  const methods = await secondFactorMethods(deps.db, user.id)
+  if (methods.length > 0) {
+    // The throttle is not cleared: only a finished sign-in clears it, so a known password
+    // cannot buy fresh guesses at the second factor (K1).
+    if (rehashedPassword !== undefined) await replacePasswordHash(deps.db, user.id, user.password_hash, rehashedPassword)
+    const challenge = await insertMfaChallenge(deps.db, { userId: user.id, authVersion: user.auth_version, passwordAt: now, deviceId: device?.id ?? null }, now)
+    return { outcome: 'mfa-required', user, mfaToken: challenge.token, expiresIn: challenge.expiresIn, methods }
+  }
   const signedIn = await completeSignIn(deps.db, {
     userId: user.id,
     authVersion: user.auth_version,
@@ -72,7 +85,7 @@ export async function passwordLogin (
     rehashedPassword,
     device: device === undefined || input.deviceToken === undefined ? undefined : { id: device.id, token: input.deviceToken },
     deviceTokenTtlSeconds: deps.deviceTokenTtlSeconds,
-    auditRow: (sessionId) => successAudit(user, sessionId, rehashedPassword !== undefined)
+    auditRows: (sessionId) => [successAudit(user, sessionId, rehashedPassword !== undefined)]
   })
   if (signedIn === undefined) return { outcome: 'rejected', reason: 'credentials changed', user, failure: undefined }
   await attempt.succeeded()

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
+import { secondFactorsMigration } from './migrations/0003-second-factors.js'
 import { emailRecoveryMigration } from './migrations/0005-email-recovery.js'
 import type { Database } from './schema.js'
 
@@ -8,8 +9,12 @@ import type { Database } from './schema.js'
 const migrations: Record<string, Migration> = {
   '0001-initial': initialMigration,
   '0002-epochs-devices-audit': epochsDevicesAuditMigration,
+  '0003-second-factors': secondFactorsMigration,
   '0005-email-recovery': emailRecoveryMigration
 }
+
+/** Every migration's name, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort()
 
 const provider: MigrationProvider = {
   getMigrations: async () => await Promise.resolve(migrations)

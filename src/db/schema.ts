@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /**
  * Table types shared by both dialects. Timestamps are RFC 3339 strings in UTC (toISOString),
@@ -105,6 +105,40 @@ export interface NotesTable {
   updated_at: string
 }
 
+/** A second factor; TOTP only here (passkeys have their own table). */
+export interface MfaFactorsTable {
+  id: string
+  user_id: string
+  type: 'totp'
+  name: string
+  secret_encrypted: string
+  confirmed_at: string | null
+  last_used_step: Generated<number>
+  created_at: string
+  last_used_at: string | null
+}
+
+export interface RecoveryCodesTable {
+  id: string
+  user_id: string
+  code_hash: string
+  created_at: string
+  used_at: string | null
+}
+
+export interface MfaChallengesTable {
+  id: string
+  token_hash: string
+  user_id: string
+  auth_version: number
+  password_at: string
+  device_id: string | null
+  failed_attempts: Generated<number>
+  created_at: string
+  expires_at: string
+  consumed_at: string | null
+}
+
 /** Single-use tokens sent by mail or handed over by an administrator (K7, K8). */
 export interface RecoveryTokensTable {
   id: string
@@ -129,6 +163,9 @@ export interface Database {
   notes: NotesTable
   device_tokens: DeviceTokensTable
   audit_events: AuditEventsTable
+  mfa_factors: MfaFactorsTable
+  recovery_codes: RecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
   recovery_tokens: RecoveryTokensTable
 }
 
@@ -140,4 +177,6 @@ export type SigningKeyRow = Selectable<SigningKeysTable>
 export type NoteRow = Selectable<NotesTable>
 export type DeviceTokenRow = Selectable<DeviceTokensTable>
 export type AuditEventRow = Selectable<AuditEventsTable>
+export type MfaFactorRow = Selectable<MfaFactorsTable>
+export type MfaChallengeRow = Selectable<MfaChallengesTable>
 export type RecoveryTokenRow = Selectable<RecoveryTokensTable>

@@ -118,6 +118,50 @@ export function invalidCredentials (): HttpProblem {
   return new HttpProblem({ status: 401, slug: 'invalid-credentials', title: 'Invalid credentials', detail: 'The username or password is incorrect.', headers: { 'www-authenticate': `Bearer realm="${REALM}"` } })
 }
 
+/** One answer for a bad code and a bad, used or expired mfa_token: nothing tells which (K3). */
+export function invalidSecondFactor (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'invalid-second-factor',
+    title: 'Invalid second factor',
+    detail: 'The code or the mfa_token is invalid, used or expired; log in again if the mfa_token has expired.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
+  })
+}
+
+/**
+ * A wrong proof at POST /auth/reauthenticate. No `error` parameter in WWW-Authenticate: the
+ * access token itself is fine, so a client must not take this for an expired token and refresh.
+ */
+export function wrongReauthenticationProof (): HttpProblem {
+  return new HttpProblem({
+    status: 401,
+    slug: 'invalid-credentials',
+    title: 'Invalid credentials',
+    detail: 'The password or code is incorrect.',
+    headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
+  })
+}
+
+/** An account with a second factor re-proves with it, not with its password (K5). */
+export function secondFactorRequired (): HttpProblem {
+  return new HttpProblem({
+    status: 400,
+    slug: 'second-factor-required',
+    title: 'Bad Request',
+    detail: 'This account has a second factor: authenticate again with a code (or a recovery code), not the password.',
+    errors: [{ pointer: '/password', message: 'a second factor is required instead', location: 'body' }]
+  })
+}
+
+export function tooManyFactors (): HttpProblem {
+  return conflict('too-many-factors', 'This account already has 5 authenticator apps; remove one first.')
+}
+
+export function noSecondFactor (): HttpProblem {
+  return conflict('no-second-factor', 'Recovery codes stand in for a second factor; confirm one first (POST /auth/mfa/totp).')
+}
+
 export function validationFailed (errors: ProblemFieldError[], detail = 'The request is not valid; see errors.'): HttpProblem {
   return new HttpProblem({ status: 400, slug: 'validation-error', title: 'Bad Request', detail, errors })
 }

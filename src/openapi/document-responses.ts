@@ -27,7 +27,7 @@ export const ALWAYS_SENT_HEADERS = {
   }
 } as const
 
-interface MediaType { schema?: { $ref?: string }, examples?: Record<string, unknown> }
+interface MediaType { schema?: { $ref?: string, oneOf?: Array<{ $ref?: string }> }, examples?: Record<string, unknown> }
 interface Response { description?: string, content?: Record<string, MediaType>, headers?: Record<string, unknown> }
 interface Parameter { in?: string, name?: string }
 /** Every generated operation has an operationId and a security list (test/openapi.test.ts). */
@@ -37,6 +37,8 @@ interface Operation {
   parameters?: Parameter[]
   requestBody?: { content?: Record<string, MediaType> }
   responses?: Record<string, Response>
+  /** Set by the auth plugin on operations with an RFC 9470 step-up requirement. */
+  'x-step-up'?: { max_age?: number, acr_values?: string }
 }
 interface Schema { required?: string[], properties?: Record<string, unknown> }
 export interface OpenApiDocument {
@@ -46,7 +48,15 @@ export interface OpenApiDocument {
 
 const PROBLEM_JSON = 'application/problem+json'
 const PROBLEM_REF = '#/components/schemas/Problem'
-const TOKEN_RESPONSE_REF = '#/components/schemas/TokenResponse'
+/** Answers that carry tokens or secrets: never stored by a cache (Cache-Control: no-store). */
+const SECRET_SCHEMAS = new Set(['TokenResponse', 'MfaChallenge', 'TotpEnrolment', 'RecoveryCodes'].map((name) => `#/components/schemas/${name}`))
+
+function carriesSecrets (response: Response): boolean {
+  const schema = response.content?.['application/json']?.schema
+  if (schema === undefined) return false
+  const refs = [schema.$ref, ...(schema.oneOf ?? []).map((branch) => branch.$ref)]
+  return refs.some((ref) => ref !== undefined && SECRET_SCHEMAS.has(ref))
+}
 const EXAMPLE_ID = '0b7f3c52-8f2e-4d8a-9a51-2c6f4e1d7b90'
 /** Methods whose bodies Fastify parses even when the operation declares none. */
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete'])
@@ -76,6 +86,7 @@ function contextOf (document: OpenApiDocument, path: string, operation: Operatio
     bearer: requirements.some((requirement) => 'bearerAuth' in requirement),
     admin: requirements.some((requirement) => requirement.bearerAuth?.includes('admin') === true),
     hasBody: operation.requestBody !== undefined,
+    ...(operation['x-step-up'] === undefined ? {} : { stepUp: operation['x-step-up'] }),
     ...(invalid === undefined ? {} : { invalid })
   }
 }
@@ -108,7 +119,7 @@ export function documentResponses (document: OpenApiDocument): OpenApiDocument {
       for (const [status, response] of Object.entries(responses)) {
         const media = problemMedia(response)
         if (media !== undefined) documentProblem(response, media, Number(status), context)
-        if (response.content?.['application/json']?.schema?.$ref === TOKEN_RESPONSE_REF) {
+        if (carriesSecrets(response)) {
           response.headers = { ...response.headers, 'Cache-Control': headerRef('Cache-Control-No-Store') }
         }
         response.headers = { 'X-Request-Id': headerRef('X-Request-Id'), ...response.headers }

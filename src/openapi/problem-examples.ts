@@ -1,9 +1,9 @@
 import { toProblem } from '../../plugins/problem-details.js'
 import type { HttpProblem } from '../lib/problems.js'
 import {
-  conflict, emailTaken, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidRefreshToken, invalidResetToken,
-  invalidToken, invalidVerificationToken, missingCredentials, notFound, PROBLEM_TYPE_PREFIX, recoveryDisabled, serviceUnavailable, tooManyRequests,
-  validationFailed
+  conflict, emailTaken, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidSecondFactor, noSecondFactor, secondFactorRequired, tooManyFactors,
+  wrongReauthenticationProof, invalidRefreshToken, invalidResetToken, invalidToken, invalidVerificationToken, missingCredentials,
+  notFound, PROBLEM_TYPE_PREFIX, recoveryDisabled, serviceUnavailable, tooManyRequests, validationFailed
 } from '../lib/problems.js'
 
 /**
@@ -20,6 +20,8 @@ export interface ExampleContext {
   /** Where a validation error of this operation points: a body property or a query parameter. */
   invalid?: { pointer: string, location: 'body' | 'query' }
   hasBody: boolean
+  /** The operation's RFC 9470 step-up requirement, when it has one. */
+  stepUp?: { max_age?: number, acr_values?: string }
 }
 
 export interface ProblemExample {
@@ -46,6 +48,9 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
     403: [{ summary: 'Registration is closed', problem: forbidden('registration-closed', 'Registration is closed on this server; ask an administrator for an account.') }],
     409: [{ summary: 'The username is taken', problem: conflict('username-taken', 'This username is taken.') }]
   },
+  verifyMfa: { 401: [{ summary: 'A wrong, used or foreign code, or a bad, used or expired mfa_token (one answer for all)', problem: invalidSecondFactor() }] },
+  enrolTotp: { 409: [{ summary: 'Already 5 authenticator apps', problem: tooManyFactors() }] },
+  regenerateRecoveryCodes: { 409: [{ summary: 'No confirmed second factor', problem: noSecondFactor() }] },
   adminUpdateUser: {
     409: [{ summary: 'An administrator cannot demote or disable themself', problem: conflict('cannot-demote-self', 'You cannot remove your own admin role or disable your own account; ask another administrator.') }]
   },
@@ -71,6 +76,26 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   }
 }
 
+/** RFC 9470 refusals of a step-up operation, as the guard words them. */
+function stepUpExamples (context: ExampleContext): ProblemExample[] {
+  const examples: ProblemExample[] = []
+  if (context.stepUp?.max_age !== undefined) {
+    examples.push({ summary: 'The authentication is too old: POST /auth/reauthenticate, then retry', problem: insufficientUserAuthentication({ maxAge: context.stepUp.max_age }) })
+  }
+  if (context.stepUp?.acr_values !== undefined) {
+    examples.push({ summary: 'A second factor is needed: POST /auth/reauthenticate with a code, then retry', problem: insufficientUserAuthentication({ acrValues: context.stepUp.acr_values }) })
+  }
+  return examples
+}
+
+/** Bearer operations whose 400 or 401 can also mean something of their own, beside the generic kinds. */
+const ADDITIONAL: Record<string, Partial<Record<number, ProblemExample[]>>> = {
+  reauthenticate: {
+    400: [{ summary: 'The account has a second factor: send a code, not the password', problem: secondFactorRequired() }],
+    401: [{ summary: 'The password or code is wrong (the access token is fine)', problem: wrongReauthenticationProof() }]
+  }
+}
+
 function generic (status: number, context: ExampleContext): ProblemExample[] {
   switch (status) {
     case 400: {
@@ -84,7 +109,8 @@ function generic (status: number, context: ExampleContext): ProblemExample[] {
     case 401:
       return [
         { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
-        { summary: 'No access token was sent', problem: missingCredentials() }
+        { summary: 'No access token was sent', problem: missingCredentials() },
+        ...stepUpExamples(context)
       ]
     case 403:
       return [{ summary: 'The caller lacks the admin role', problem: insufficientScope('admin') }]
@@ -100,7 +126,7 @@ function generic (status: number, context: ExampleContext): ProblemExample[] {
 }
 
 export function problemExamples (status: number, context: ExampleContext): ProblemExample[] {
-  return SPECIFIC[context.operationId]?.[status] ?? generic(status, context)
+  return SPECIFIC[context.operationId]?.[status] ?? [...generic(status, context), ...(ADDITIONAL[context.operationId]?.[status] ?? [])]
 }
 
 /** The body the server would send for `problem` on this operation (what sendProblem writes). */

@@ -200,3 +200,32 @@ export async function listRevokedSince (db: Kysely<Database>, since: string): Pr
   const rows = await db.selectFrom('sessions').select(['id', 'revoked_at']).where('revoked_at', '>=', since).execute()
   return rows.flatMap((row) => row.revoked_at === null ? [] : [{ id: row.id, revoked_at: row.revoked_at }])
 }
+
+/**
+ * A fresh authentication inside a live session (RFC 9470 step-up): the session records it and
+ * gets a new refresh token; the previous one counts as rotated, so presenting it later is a
+ * replay (C3). Only while the session is live and at the account's epoch (I1); undefined otherwise.
+ */
+export async function reauthenticateSession (
+  trx: Kysely<Database>,
+  sessionId: string,
+  userId: string,
+  authentication: Authentication,
+  now: Date
+): Promise<IssuedSession | undefined> {
+  const nowIso = now.toISOString()
+  const session = await trx.updateTable('sessions')
+    .set({ amr: JSON.stringify(authentication.amr), acr: authentication.acr, auth_time: authentication.authTime.toISOString(), last_used_at: nowIso })
+    .where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null)
+    .where('expires_at', '>', nowIso).where('idle_expires_at', '>', nowIso)
+    .where((eb) => eb.exists(eb.selectFrom('users').select('users.id')
+      .whereRef('users.id', '=', 'sessions.user_id').whereRef('users.auth_version', '=', 'sessions.auth_version')
+      .where('users.disabled', '=', 0)))
+    .returningAll()
+    .executeTakeFirst()
+  if (session === undefined) return undefined
+  await trx.updateTable('refresh_tokens').set({ rotated_at: nowIso }).where('session_id', '=', sessionId).where('rotated_at', 'is', null).execute()
+  const refreshToken = generateRefreshToken()
+  await trx.insertInto('refresh_tokens').values({ token_hash: hashRefreshToken(refreshToken), session_id: sessionId, created_at: nowIso, rotated_at: null }).execute()
+  return { session, refreshToken }
+}

@@ -4,6 +4,7 @@ import { AdminUserPageSchema, AdminUserUpdateSchema } from './admin.js'
 import { AuditEventPageSchema, AuditEventSchema } from './audit.js'
 import { DeviceListSchema, DeviceSchema } from './devices.js'
 import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestSchema } from './notes.js'
+import { FactorListSchema, FactorSchema, MfaChallengeSchema, MfaVerifyRequestSchema, ReauthenticateRequestSchema, RecoveryCodesSchema, TotpConfirmRequestSchema, TotpEnrolmentSchema } from './mfa.js'
 import { ProblemSchema } from './problem.js'
 import { AcceptedSchema, AdminPasswordResetSchema, EmailChangeRequestSchema, EmailVerificationSchema, PasswordResetRequestSchema, PasswordResetSchema } from './recovery.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
@@ -19,6 +20,14 @@ export const sharedSchemas: TSchema[] = [
   LoginRequestSchema,
   TokenResponseSchema,
   RefreshRequestSchema,
+  MfaChallengeSchema,
+  MfaVerifyRequestSchema,
+  TotpEnrolmentSchema,
+  TotpConfirmRequestSchema,
+  RecoveryCodesSchema,
+  FactorSchema,
+  FactorListSchema,
+  ReauthenticateRequestSchema,
   SessionSchema,
   SessionListSchema,
   DeviceSchema,

@@ -7,8 +7,11 @@ export const DEV_SECRET_FILE = './data/.key-encryption-secret'
 
 const FORMAT = 'v1'
 
-function deriveKey (secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'secure-api/signing-keys', 'aes-256-gcm', 32))
+/** One key per purpose from one secret (HKDF info), so a ciphertext of one kind never opens as another. */
+export type SealPurpose = 'secure-api/signing-keys' | 'secure-api/totp-secrets'
+
+function deriveKey (secret: string, purpose: SealPurpose): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, purpose, 'aes-256-gcm', 32))
 }
 
 /**
@@ -25,8 +28,8 @@ export function signingKeyAad (kid: string, alg: string): string {
 export class KeyEncryption {
   private readonly key: Buffer
 
-  constructor (secret: string) {
-    this.key = deriveKey(secret)
+  constructor (secret: string, purpose: SealPurpose = 'secure-api/signing-keys') {
+    this.key = deriveKey(secret, purpose)
   }
 
   encrypt (plaintext: string, aad: string): string {

@@ -1,12 +1,15 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { cliEnv, runCli } from '../helpers/cli.js'
+import { MIGRATION_NAMES } from '../../src/db/migrate.js'
 
 t.test('db:migrate brings a new database to the latest migration and is idempotent', async (t) => {
   const env = cliEnv(t)
   const first = await runCli('db-migrate', [], env)
   t.equal(first.code, 0, first.stderr)
-  t.match(first.stdout, /^database at latest migration \(sqlite\); applied now: 0001-initial, 0002-epochs-devices-audit, 0005-email-recovery\n$/, 'the first run says what it applied')
+  t.equal(first.stdout, `database at latest migration (sqlite); applied now: ${MIGRATION_NAMES.join(', ')}\n`, 'the first run says what it applied')
+  t.ok(MIGRATION_NAMES.includes('0003-second-factors'))
+  t.ok(MIGRATION_NAMES.includes('0005-email-recovery'))
   t.equal(first.stderr, '')
 
   const second = await runCli('db-migrate', [], env)

@@ -11,6 +11,8 @@
  * {{missing.id}}). Statuses a test server cannot reach (503, 403 registration closed, 404 of
  * the JWKS under HS256) are left out; the replay prints which documented statuses it did not see.
  */
+import { currentCode } from '../../src/security/totp.js'
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 export interface Step {
@@ -48,6 +50,17 @@ const currentSession = (prefix: string) => (body: Json): Record<string, string> 
 const firstItem = (name: string) => (body: Json): Record<string, string> => {
   const items = body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray(body.items) ? body.items : []
   return { [name]: field(items[0] ?? null, 'id') }
+}
+
+/** TOTP codes of the step when the secret arrived and the next one: both stay valid for the next 30 s or more (±1 step). */
+const totpCodes = (prefix: string) => (body: Json): Record<string, string> => {
+  const secret = field(body, 'secret')
+  const now = Date.now()
+  return { [`${prefix}.factor`]: field(body, 'factor_id'), [`${prefix}.code0`]: currentCode(secret, now), [`${prefix}.code1`]: currentCode(secret, now + 30_000) }
+}
+const recoveryCodes = (prefix: string) => (body: Json): Record<string, string> => {
+  const codes = body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray(body.recovery_codes) ? body.recovery_codes : []
+  return { [`${prefix}.recovery0`]: typeof codes[0] === 'string' ? codes[0] : '' }
 }
 
 const TOO_LARGE = { contentType: 'application/json', text: JSON.stringify({ title: 'big', body: 'x'.repeat(70_000) }) }
@@ -140,6 +153,43 @@ export const STEPS: Step[] = [
   { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', body: {}, expect: 400 },
   { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', raw: TOO_LARGE, expect: 413 },
   { operation: 'refreshTokens', method: 'POST', path: '/auth/refresh', raw: NOT_JSON, expect: 415 },
+
+  // Second factors (K1-K5): dave enrols TOTP, logs in with it and with a recovery code; erin has none.
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 201 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('dave') },
+  { operation: 'listFactors', method: 'GET', path: '/auth/mfa/factors', bearer: '{{dave.access}}', expect: 200 },
+  { operation: 'listFactors', method: 'GET', path: '/auth/mfa/factors', expect: 401 },
+  { operation: 'enrolTotp', method: 'POST', path: '/auth/mfa/totp', expect: 401 },
+  { operation: 'enrolTotp', method: 'POST', path: '/auth/mfa/totp', bearer: '{{dave.access}}', expect: 201, save: totpCodes('dave') },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{dave.factor}}/confirm', bearer: '{{dave.access}}', body: { code: '12345' }, expect: 400 },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{missing.id}}/confirm', bearer: '{{dave.access}}', body: { code: '{{dave.code0}}' }, expect: 404 },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{dave.factor}}/confirm', body: { code: '{{dave.code0}}' }, expect: 401 },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{dave.factor}}/confirm', bearer: '{{dave.access}}', raw: TOO_LARGE, expect: 413 },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{dave.factor}}/confirm', bearer: '{{dave.access}}', raw: NOT_JSON, expect: 415 },
+  { operation: 'confirmTotp', method: 'POST', path: '/auth/mfa/totp/{{dave.factor}}/confirm', bearer: '{{dave.access}}', body: { code: '{{dave.code0}}' }, expect: 200, save: recoveryCodes('dave') },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 200, save: (body) => ({ 'dave.mfa': field(body, 'mfa_token') }) },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', body: { mfa_token: '{{dave.mfa}}' }, expect: 400 },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', body: { mfa_token: 'not-a-token', code: '{{dave.code1}}' }, expect: 401 },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', raw: TOO_LARGE, expect: 413 },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', raw: NOT_JSON, expect: 415 },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', body: { mfa_token: '{{dave.mfa}}', code: '{{dave.code1}}' }, expect: 200, save: tokens('dave') },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', body: { mfa_token: '{{dave.mfa}}', code: '{{dave.code1}}' }, expect: 401 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'dave.{{run}}', password: '{{password}}' }, expect: 200, save: (body) => ({ 'dave.mfa': field(body, 'mfa_token') }) },
+  { operation: 'verifyMfa', method: 'POST', path: '/auth/mfa/verify', body: { mfa_token: '{{dave.mfa}}', recovery_code: '{{dave.recovery0}}' }, expect: 200 },
+  { operation: 'listFactors', method: 'GET', path: '/auth/mfa/factors', bearer: '{{dave.access}}', expect: 200 },
+  { operation: 'regenerateRecoveryCodes', method: 'POST', path: '/auth/mfa/recovery-codes', bearer: '{{dave.access}}', expect: 200 },
+  { operation: 'regenerateRecoveryCodes', method: 'POST', path: '/auth/mfa/recovery-codes', expect: 401 },
+  { operation: 'reauthenticate', method: 'POST', path: '/auth/reauthenticate', bearer: '{{dave.access}}', body: { password: '{{password}}' }, expect: 400 },
+  { operation: 'reauthenticate', method: 'POST', path: '/auth/reauthenticate', bearer: '{{dave.access}}', raw: TOO_LARGE, expect: 413 },
+  { operation: 'reauthenticate', method: 'POST', path: '/auth/reauthenticate', bearer: '{{dave.access}}', raw: NOT_JSON, expect: 415 },
+  { operation: 'reauthenticate', method: 'POST', path: '/auth/reauthenticate', body: { password: '{{password}}' }, expect: 401 },
+  { operation: 'deleteFactor', method: 'DELETE', path: '/auth/mfa/factors/{{missing.id}}', bearer: '{{dave.access}}', expect: 404 },
+  { operation: 'deleteFactor', method: 'DELETE', path: '/auth/mfa/factors/{{dave.factor}}', expect: 401 },
+  { operation: 'deleteFactor', method: 'DELETE', path: '/auth/mfa/factors/{{dave.factor}}', bearer: '{{dave.access}}', expect: 204 },
+  { operation: 'register', method: 'POST', path: '/auth/register', body: { username: 'erin.{{run}}', password: '{{password}}' }, expect: 201 },
+  { operation: 'login', method: 'POST', path: '/auth/login', body: { username: 'erin.{{run}}', password: '{{password}}' }, expect: 200, save: tokens('erin') },
+  { operation: 'regenerateRecoveryCodes', method: 'POST', path: '/auth/mfa/recovery-codes', bearer: '{{erin.access}}', expect: 409 },
+  { operation: 'reauthenticate', method: 'POST', path: '/auth/reauthenticate', bearer: '{{erin.access}}', body: { password: '{{password}}' }, expect: 200 },
 
   // Administration (admin is made by the setup, as `npm run user:create -- --role admin` does).
   { operation: 'adminListUsers', method: 'GET', path: '/admin/users?limit=5', bearer: admin, expect: 200 },

@@ -11,7 +11,7 @@ export const COMMITTED_DOCUMENT = new URL('../../openapi/openapi.json', import.m
 const DOCUMENT_ID = 'urn:secure-api:openapi'
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const
 
-interface SchemaRef { $ref?: string, type?: string }
+interface SchemaRef { $ref?: string, type?: string, oneOf?: SchemaRef[] }
 interface Header { $ref?: string, required?: boolean, schema?: SchemaRef }
 interface Response { content?: Record<string, { schema?: SchemaRef }>, headers?: Record<string, Header> }
 export interface Operation { operationId?: string, responses?: Record<string, Response> }

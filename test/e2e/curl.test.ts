@@ -29,7 +29,7 @@ t.test('the curl examples run in order against a real server and exit 0', async 
   // 09-password-reset.sh reads the development outbox the server writes to.
   const env = { BASE_URL: `http://127.0.0.1:${port}`, STATE_DIR: tempDir(t, 'secure-api-curl-'), OUTBOX_DIR: config.MAIL_OUTBOX_DIR }
 
-  const scripts = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-password-reset.sh']
+  const scripts = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh', '10-password-reset.sh']
   for (const script of scripts) {
     const result = await run(script, env)
     t.equal(result.code, 0, `${script} exits 0`, { stdout: result.stdout, stderr: result.stderr })

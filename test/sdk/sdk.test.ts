@@ -2,7 +2,13 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildTestApp, type Teardown } from '../helpers/app.js'
 import { STRONG_PASSWORD, uniqueUsername } from '../helpers/users.js'
-import { ApiProblemError, createSecureApiClient, unwrap, type ApiResult, type Note, type SecureApiClient } from '../../sdk/index.js'
+import { ApiProblemError, createSecureApiClient, isMfaChallenge, unwrap, type ApiResult, type MfaChallenge, type Note, type SecureApiClient, type TokenResponse } from '../../sdk/index.js'
+
+/** POST /auth/login answers tokens or, with a second factor, a challenge: these accounts have none. */
+function tokensOf (body: TokenResponse | MfaChallenge): TokenResponse {
+  if (isMfaChallenge(body)) throw new Error('unexpected MFA challenge')
+  return body
+}
 
 /** The app on a real port, so the SDK goes through fetch and HTTP like any user's code. */
 async function startServer (t: Teardown): Promise<string> {
@@ -49,7 +55,7 @@ t.test('the generated SDK drives the real server: register, login, me, notes CRU
   t.equal(user.username, username)
   t.same(user.roles, ['user'])
 
-  const tokens = unwrap(await api.POST('/auth/login', { body: { username, password: STRONG_PASSWORD } }))
+  const tokens = tokensOf(unwrap(await api.POST('/auth/login', { body: { username, password: STRONG_PASSWORD } })))
   t.equal(tokens.token_type, 'Bearer')
 
   const anonymous = await problemOf(api.GET('/auth/me'))
@@ -90,7 +96,7 @@ t.test('the generated SDK drives the real server: register, login, me, notes CRU
   t.match(invalid.problem.errors, [{ pointer: '/title' }], 'validation problems carry errors[] with pointers')
 
   // Refresh and logout: written in parallel by another helper; reported as todo until merged.
-  let refreshed: typeof tokens | undefined
+  let refreshed: TokenResponse | undefined
   try {
     refreshed = unwrap(await api.POST('/auth/refresh', { body: { refresh_token: tokens.refresh_token } }))
   } catch (error) {
@@ -124,7 +130,7 @@ t.test('the SDK: a token source of your own, an explicit Authorization header wi
   const anonymous = createSecureApiClient({ baseUrl: `${baseUrl}/` })
   const username = uniqueUsername('sdk')
   unwrap(await anonymous.POST('/auth/register', { body: { username, password: STRONG_PASSWORD } }))
-  const tokens = unwrap(await anonymous.POST('/auth/login', { body: { username, password: STRONG_PASSWORD } }))
+  const tokens = tokensOf(unwrap(await anonymous.POST('/auth/login', { body: { username, password: STRONG_PASSWORD } })))
 
   let reads = 0
   const api = createSecureApiClient({ baseUrl, accessToken: async () => { reads++; return tokens.access_token } })

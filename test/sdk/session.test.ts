@@ -3,6 +3,7 @@ import t from 'tap'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { decodeJwt, forge, signerFor, type JsonObject } from '../helpers/jwt-forge.js'
 import { auditEvents } from '../helpers/sessions.js'
+import { codeAt, enrolTotp } from '../helpers/mfa.js'
 import { bearer, registerAndLogin, STRONG_PASSWORD, type Tokens } from '../helpers/users.js'
 import { createSecureApiClient, memoryTokenStore, MfaRequiredError, RefreshFailedError, SessionEndedError, unwrap, type MfaChallenge } from '../../sdk/index.js'
 
@@ -113,29 +114,31 @@ t.test('login stores the tokens, a 401 without invalid_token is not refreshed, l
   t.equal(reuse.statusCode, 401, 'and the server ended the session')
 })
 
-t.test('the MFA extension point: a login answered with a challenge goes to the mfa step, or fails clearly without one', async (t) => {
+t.test('the MFA step: a login answered with a challenge asks the mfa step for a code and finishes at /auth/mfa/verify; step-up via reauthenticate', async (t) => {
   const server = await liveServer(t)
   const user = await registerAndLogin(server.app, 'sdkmfa')
-  // POST /auth/mfa/verify does not exist yet (contract, second wave): this stands in for the
-  // server's challenge answer on the wire; everything else is the real server.
-  const challenge: MfaChallenge = { mfa_required: true, mfa_token: 'opaque', expires_in: 300, methods: ['totp'] }
-  const challenging = async (request: Request): Promise<Response> => new URL(request.url).pathname === '/auth/login'
-    ? Response.json(challenge)
-    : await fetch(request)
+  const factor = await enrolTotp(server.app, user.tokens)
 
-  const without = createSecureApiClient({ baseUrl: server.baseUrl, fetch: challenging })
-  await t.rejects(without.login({ username: user.username, password: STRONG_PASSWORD }), MfaRequiredError)
-  t.equal(await without.tokens.get(), null)
+  const without = createSecureApiClient({ baseUrl: server.baseUrl })
+  const refused = await without.login({ username: user.username, password: STRONG_PASSWORD }).catch((error: unknown) => error)
+  t.type(refused, MfaRequiredError)
+  t.same((refused as MfaRequiredError).challenge.methods, ['totp', 'recovery_code'])
+  t.equal(await without.tokens.get(), null, 'no tokens from a password alone')
 
   const seen: MfaChallenge[] = []
   const api = createSecureApiClient({
     baseUrl: server.baseUrl,
-    fetch: challenging,
-    mfa: async (received) => { seen.push(received); return { ...user.tokens, token_type: 'Bearer' } }
+    mfa: async (received) => { seen.push(received); return { code: codeAt(factor.secret, 0) } }
   })
-  await api.login({ username: user.username, password: STRONG_PASSWORD })
-  t.same(seen, [challenge], 'the step got the challenge')
-  t.equal(unwrap(await api.GET('/auth/me')).id, user.id, 'and its tokens are used')
+  const tokens = await api.login({ username: user.username, password: STRONG_PASSWORD })
+  t.equal(seen.length, 1, 'the step got the challenge')
+  t.same(await api.tokens.get(), { access_token: tokens.access_token, refresh_token: tokens.refresh_token }, 'and the verified tokens are stored')
+  t.equal(unwrap(await api.GET('/auth/me')).id, user.id)
+
+  // RFC 9470 step-up through the SDK: a fresh proof, new tokens for the same session, stored.
+  const stepped = await api.reauthenticate({ code: codeAt(factor.secret, 1) })
+  t.same(await api.tokens.get(), { access_token: stepped.access_token, refresh_token: stepped.refresh_token })
+  t.equal(unwrap(await api.GET('/auth/mfa/factors')).items.length, 1)
 })
 
 t.test('a refresh that fails for another reason rejects with RefreshFailedError, keeps the session, and may be tried again', async (t) => {
