@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import t from 'tap'
 import { buildTestApp, json } from '../../helpers/app.js'
 import { onEachDatabase } from '../../helpers/databases.js'
+import { claimsOf, codeAt, enrolTotp, loginToChallenge } from '../../helpers/mfa.js'
 import { requestReset, resetPassword, settle, tokenIn, verifyAddressBySmtp } from '../../helpers/recovery.js'
 import { auditEvents, getProtected, refresh } from '../../helpers/sessions.js'
 import { startSmtpServer } from '../../helpers/smtp.js'
@@ -115,4 +116,28 @@ onEachDatabase(t, 'K7: a reset token is single use also when two resets race wit
   t.same([...statuses].sort(), [204, 400, 400, 400], `exactly one reset wins: ${statuses.join(', ')}`)
   const winner = passwords[statuses.indexOf(204)] ?? ''
   t.equal((await login(app, admin.username, winner)).token_type, 'Bearer', 'and its password is the one set')
+})
+
+onEachDatabase(t, 'K7: a reset leaves the second factor in place: after it, the password alone still gets an MFA challenge, and the code is needed', async (t, databaseUrl) => {
+  const smtp = await startSmtpServer(t)
+  const { app } = await buildTestApp(t, { DATABASE_URL: databaseUrl, SMTP_URL: smtp.url })
+  const user = await registerAndLogin(app, 'totp')
+  const email = `${user.username.replace(/\./g, '-')}@example.test`
+  await verifyAddressBySmtp(app, smtp, user.tokens.access_token, email)
+  const factor = await enrolTotp(app, user.tokens)
+
+  await requestReset(app, email)
+  await settle(app)
+  t.equal((await resetPassword(app, tokenIn(smtp.messages.at(-1)?.text ?? ''), NEW_PASSWORD)).statusCode, 204)
+  const factors = await app.db.selectFrom('mfa_factors').select(['id', 'confirmed_at']).where('user_id', '=', user.id).execute()
+  t.match(factors, [{ id: factor.factorId, confirmed_at: String }], 'the confirmed factor is still there')
+
+  const challenge = await loginToChallenge(app, user.username, NEW_PASSWORD)
+  t.equal(challenge.mfa_required, true, 'K3: the new password alone gets a challenge, no tokens')
+  t.notOk('access_token' in challenge)
+  const wrong = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfa_token: challenge.mfa_token, code: codeAt(factor.secret, 0) === '000000' ? '111111' : '000000' } })
+  t.equal(wrong.statusCode, 401, 'a wrong code is refused')
+  const verified = await app.inject({ method: 'POST', url: '/auth/mfa/verify', payload: { mfa_token: challenge.mfa_token, code: codeAt(factor.secret, 0) } })
+  t.equal(verified.statusCode, 200, 'the code finishes the login')
+  t.match(claimsOf(json<{ access_token: string }>(verified).access_token), { acr: 'urn:secure-api:acr:mfa' })
 })
