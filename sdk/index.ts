@@ -28,6 +28,7 @@ export { RefreshFailedError, SessionEndedError } from './session-fetch.js'
 export type {
   AuthenticationResponseJSON, CreatePasskeyCredential, GetPasskeyAssertion, Passkey, PasskeyCreationOptions, PasskeyRequestOptions, RegistrationResponseJSON
 } from './passkeys.js'
+export { issuePasswordReset, requestEmailChange, requestPasswordReset, resetPassword, tokenFromLink, verifyEmail, type AdminPasswordReset } from './recovery.js'
 export { memoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js'
 
 /** Where the client reads the access token from before each request (no refresh then). */

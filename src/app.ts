@@ -9,6 +9,7 @@ import dbPlugin from '../plugins/db.js'
 import factorSecretsPlugin from '../plugins/factor-secrets.js'
 import drainPlugin from '../plugins/drain.js'
 import loggingPlugin from '../plugins/logging.js'
+import mailPlugin from '../plugins/mail.js'
 import metricsPlugin from '../plugins/metrics.js'
 import passwordsPlugin from '../plugins/passwords.js'
 import problemDetailsPlugin from '../plugins/problem-details.js'
@@ -32,6 +33,7 @@ export default async function app (fastify: FastifyInstance): Promise<void> {
   await fastify.register(dbPlugin)
   await fastify.register(auditPlugin)
   await fastify.register(prunePlugin)
+  await fastify.register(mailPlugin)
   // Before auth: its per-route hook must run before the authentication guard.
   await fastify.register(rateLimitPlugin)
   await fastify.register(passwordsPlugin)

@@ -68,6 +68,18 @@ export const ConfigSchema = Type.Object({
   WEBAUTHN_ORIGINS: Type.Optional(Type.String({ maxLength: 2048 })),
   // The passkeys example page at /examples/passkeys/; no default here: on outside production.
   PASSKEY_EXAMPLE: Type.Optional(Type.Boolean()),
+  // Account recovery by mail (issue 13, K7, K8). No default: on, except in production without SMTP_URL (see withDerivedDefaults).
+  RECOVERY: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
+  // May hold the relay's password: never logged, never echoed in an error.
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', maxLength: 2048 })),
+  // Required in production with recovery on; 'Secure API <no-reply@localhost>' elsewhere (src/mail/settings.ts).
+  MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 256, pattern: '^[^\\r\\n]+$' })),
+  // The base of the links in mail; required (https) in production with recovery on; http://HOST:PORT elsewhere.
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$', maxLength: 512 })),
+  // Development without SMTP_URL: each message is written here as a file (and logged, token redacted).
+  MAIL_OUTBOX_DIR: Type.String({ minLength: 1, default: './data/outbox' }),
+  // Requests an hour per client address (IPv6: per /64) on the routes that send mail.
+  RECOVERY_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 100000, default: 20 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   DOCS_ENABLED: Type.Boolean({ default: true }),
   LOG_LEVEL: Type.Union(
@@ -79,7 +91,7 @@ export const ConfigSchema = Type.Object({
 type RawConfig = Static<typeof ConfigSchema>
 
 /** The validated configuration: optional variables whose default depends on others are filled in. */
-type Derived = 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY' | 'ADMIN_REQUIRE_MFA' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS' | 'PASSKEY_EXAMPLE'
+type Derived = 'REFRESH_TOKEN_IDLE_TTL' | 'LOGIN_FREE_FAILURES' | 'ARGON2_MAX_CONCURRENCY' | 'ADMIN_REQUIRE_MFA' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS' | 'PASSKEY_EXAMPLE' | 'RECOVERY'
 export type Config = Omit<RawConfig, Derived> & {
   REFRESH_TOKEN_IDLE_TTL: number
   LOGIN_FREE_FAILURES: number
@@ -90,6 +102,7 @@ export type Config = Omit<RawConfig, Derived> & {
   /** Comma-separated origins; see webauthnDefaults. */
   WEBAUTHN_ORIGINS: string
   PASSKEY_EXAMPLE: boolean
+  RECOVERY: 'on' | 'off'
 }
 
 /** The idle limit a session gets when REFRESH_TOKEN_IDLE_TTL is unset: a week, or the whole lifetime when that is shorter. */
@@ -134,7 +147,10 @@ function withDerivedDefaults (raw: RawConfig, env: Record<string, string | undef
     REFRESH_TOKEN_IDLE_TTL: raw.REFRESH_TOKEN_IDLE_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_IDLE_TTL, raw.REFRESH_TOKEN_TTL),
     LOGIN_FREE_FAILURES: raw.LOGIN_FREE_FAILURES ?? Math.min(DEFAULT_LOGIN_FREE_FAILURES, raw.LOGIN_LOCK_THRESHOLD),
     ARGON2_MAX_CONCURRENCY: raw.ARGON2_MAX_CONCURRENCY ?? defaultArgon2Concurrency(availableParallelism(), Number(env.UV_THREADPOOL_SIZE ?? 4) || 4),
-    ADMIN_REQUIRE_MFA: raw.ADMIN_REQUIRE_MFA ?? raw.NODE_ENV === 'production'
+    ADMIN_REQUIRE_MFA: raw.ADMIN_REQUIRE_MFA ?? raw.NODE_ENV === 'production',
+    // Production without a mail relay has no way to deliver a reset link: recovery stays off
+    // unless asked for, and asking for it without SMTP_URL stops the start (crossChecks).
+    RECOVERY: raw.RECOVERY ?? (raw.NODE_ENV === 'production' && raw.SMTP_URL === undefined ? 'off' : 'on')
   }
 }
 
@@ -221,6 +237,7 @@ function crossChecks (config: Config): string[] {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')
   }
   problems.push(...webauthnProblems(config))
+  problems.push(...recoveryChecks(config, production))
   if (production) {
     if (config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace') problems.push('LOG_LEVEL: debug and trace are refused in production')
     if (config.ACCESS_TOKEN_TTL > 3600) problems.push('ACCESS_TOKEN_TTL: at most 3600 seconds in production')
@@ -263,6 +280,21 @@ function webauthnProblems (config: Config): string[] {
       problems.push(`WEBAUTHN_ORIGINS: "${origin}" must use https in production (only localhost may use http)`)
     }
   }
+  return problems
+}
+
+/**
+ * Recovery in production needs a real relay and real links: without SMTP_URL the reset links
+ * would go to a local outbox nobody reads, and a default PUBLIC_URL would point at 127.0.0.1.
+ * The SMTP_URL value is never echoed (it may hold the relay's password).
+ */
+function recoveryChecks (config: Config, production: boolean): string[] {
+  if (!production || config.RECOVERY === 'off') return []
+  const problems: string[] = []
+  if (config.SMTP_URL === undefined) problems.push('SMTP_URL: required in production while RECOVERY is on (mail would only reach the local outbox); set it, or RECOVERY=off to run without account recovery')
+  if (config.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required in production while RECOVERY is on (the base of the links in mail, e.g. https://app.example.com)')
+  else if (!config.PUBLIC_URL.startsWith('https://')) problems.push('PUBLIC_URL: must be https:// in production (it carries reset and verification tokens)')
+  if (config.MAIL_FROM === undefined) problems.push('MAIL_FROM: required in production while RECOVERY is on (e.g. "Example <no-reply@example.com>")')
   return problems
 }
 

@@ -22,10 +22,12 @@ export const REDACTED_PATHS = [
   '*.refresh_token',
   '*.access_token',
   '*.token',
+  '*.reset_token',
   'password',
   'refresh_token',
   'access_token',
-  'token'
+  'token',
+  'reset_token'
 ]
 
 export const CENSOR = '[REDACTED]'

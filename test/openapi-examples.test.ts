@@ -14,11 +14,11 @@ const validProblem = validator.validatorFor({ $ref: '#/components/schemas/Proble
 
 /** The problem types each status may show: a 401 is never a validation error. */
 const KINDS: Record<number, RegExp> = {
-  400: /:(validation-error|bad-request|second-factor-required)$/,
+  400: /:(validation-error|bad-request|second-factor-required|invalid-reset-token|invalid-verification-token)$/,
   401: /:(invalid-token|unauthorized|invalid-credentials|invalid-refresh-token|insufficient-user-authentication|invalid-second-factor|passkey-refused)$/,
-  403: /:(insufficient-scope|registration-closed|quota-exceeded)$/,
+  403: /:(insufficient-scope|registration-closed|quota-exceeded|recovery-disabled)$/,
   404: /:not-found$/,
-  409: /:(username-taken|cannot-demote-self|conflict|too-many-factors|no-second-factor|passkey-exists)$/,
+  409: /:(username-taken|cannot-demote-self|conflict|too-many-factors|no-second-factor|passkey-exists|email-taken)$/,
   413: /:payload-too-large$/,
   415: /:unsupported-media-type$/,
   429: /:rate-limited$/,

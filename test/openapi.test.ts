@@ -63,6 +63,12 @@ const CONTRACT: Array<[string, string, boolean]> = [
   ['patch', '/admin/users/{id}', true],
   ['delete', '/admin/users/{id}/sessions', true],
   ['get', '/admin/audit-events', true],
+  // Email and recovery (issue 13).
+  ['post', '/auth/email', true],
+  ['post', '/auth/email/verify', false],
+  ['post', '/auth/password-reset/request', false],
+  ['post', '/auth/password-reset', false],
+  ['post', '/admin/users/{id}/password-reset', true],
   ['get', '/health', false],
   ['get', '/health/ready', false]
 ]
@@ -167,10 +173,11 @@ t.test('the generated OpenAPI document describes the contract', async (t) => {
 
   t.test('schemas do not leak internals and bodies refuse unknown properties', async (t) => {
     const text = JSON.stringify(document)
-    t.notMatch(text, /password_hash|username_normalized|private_key/, 'no internal column is documented')
+    t.notMatch(text, /password_hash|username_normalized|email_normalized|token_hash|private_key/, 'no internal column is documented')
     const credentials = document.components.schemas.Credentials as { additionalProperties?: boolean }
     t.equal(credentials.additionalProperties, false)
     const user = document.components.schemas.User as { properties: Record<string, unknown> }
-    t.same(Object.keys(user.properties).sort(), ['created_at', 'id', 'roles', 'username'])
+    // email and email_verified: the contract's second wave (issue 13).
+    t.same(Object.keys(user.properties).sort(), ['created_at', 'email', 'email_verified', 'id', 'roles', 'username'])
   })
 })

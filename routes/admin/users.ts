@@ -7,6 +7,7 @@ import { conflict, insufficientScope, notFound } from '../../src/lib/problems.js
 import { changeUserAsAdmin } from '../../src/auth/admin-changes.js'
 import { applyCredentialChange } from '../../src/auth/end-sessions.js'
 import { findUserById, listUsersPage, parseRoles, type Role } from '../../src/repositories/users.js'
+import { emailOf } from '../../src/lib/users.js'
 import { AdminUserPageSchema, AdminUserUpdateSchema } from '../../src/schemas/admin.js'
 import { DEFAULT_PAGE_LIMIT, PageQuery, Uuid } from '../../src/schemas/common.js'
 import { problems } from '../../src/schemas/problem.js'
@@ -17,6 +18,8 @@ interface AdminUser {
   username: string
   roles: Role[]
   created_at: string
+  email: string | null
+  email_verified: boolean
   disabled: boolean
   last_login_at: string | null
 }
@@ -28,6 +31,7 @@ function toAdminUser (row: UserRow): AdminUser {
     username: row.username,
     roles: parseRoles(row.roles),
     created_at: row.created_at,
+    ...emailOf(row),
     disabled: row.disabled === 1,
     last_login_at: row.last_login_at
   }

@@ -10,4 +10,6 @@ export interface AuthTestHooks {
   beforeRefreshRotation?: (sessionId: string) => Promise<void>
   /** After a passwordless passkey assertion was verified, before the session is created. */
   afterPasskeyVerified?: (passkeyId: string) => Promise<void>
+  /** Waits between mail delivery attempts (default 1 s, 4 s), so a failing relay's retries fit a test. */
+  mailRetryDelaysMs?: number[]
 }

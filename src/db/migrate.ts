@@ -3,6 +3,7 @@ import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
 import { secondFactorsMigration } from './migrations/0003-second-factors.js'
 import { passkeysMigration } from './migrations/0004-passkeys.js'
+import { emailRecoveryMigration } from './migrations/0005-email-recovery.js'
 import type { Database } from './schema.js'
 
 /** Migrations are listed in code (not read from disk) so dist/ and tsx run the same set. */
@@ -10,7 +11,8 @@ const migrations: Record<string, Migration> = {
   '0001-initial': initialMigration,
   '0002-epochs-devices-audit': epochsDevicesAuditMigration,
   '0003-second-factors': secondFactorsMigration,
-  '0004-passkeys': passkeysMigration
+  '0004-passkeys': passkeysMigration,
+  '0005-email-recovery': emailRecoveryMigration
 }
 
 /** Every migration's name, in the order they apply. */

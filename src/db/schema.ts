@@ -17,6 +17,11 @@ export interface UsersTable {
   last_login_at: string | null
   /** The authentication epoch: bumped by every change that must end sessions (I1). */
   auth_version: number
+  /** The verified address as typed, or null; never an unverified one (K8). */
+  email: string | null
+  /** Lower case, unique: one address, one account. */
+  email_normalized: string | null
+  email_verified: number
 }
 
 export interface SessionsTable {
@@ -168,6 +173,22 @@ export interface WebauthnChallengesTable {
   created_at: string
 }
 
+/** Single-use tokens sent by mail or handed over by an administrator (K7, K8). */
+export interface RecoveryTokensTable {
+  id: string
+  purpose: 'email_verification' | 'password_reset'
+  user_id: string
+  /** SHA-256 (base64url) of the 256-bit token; the token itself is never stored. */
+  token_hash: string
+  /** The address being verified (email_verification only). */
+  email: string | null
+  expires_at: string
+  consumed_at: string | null
+  created_at: string
+  /** The administrator who issued it (an out-of-band reset), or null for a mailed token. */
+  created_by: string | null
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
@@ -181,6 +202,7 @@ export interface Database {
   mfa_challenges: MfaChallengesTable
   passkeys: PasskeysTable
   webauthn_challenges: WebauthnChallengesTable
+  recovery_tokens: RecoveryTokensTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -195,3 +217,4 @@ export type MfaFactorRow = Selectable<MfaFactorsTable>
 export type MfaChallengeRow = Selectable<MfaChallengesTable>
 export type PasskeyRow = Selectable<PasskeysTable>
 export type WebauthnChallengeRow = Selectable<WebauthnChallengesTable>
+export type RecoveryTokenRow = Selectable<RecoveryTokensTable>

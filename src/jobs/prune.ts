@@ -11,6 +11,8 @@ export const PRUNE_LOCK_KEY = 0x7072756e
  * a wide margin for clock skew and for the sessions list of a user who just logged out.
  */
 export const SESSION_RETENTION_MARGIN_SECONDS = 3600
+/** Expired recovery tokens are kept a day: the per-address mail limit counts the last hour's. */
+export const RECOVERY_TOKEN_RETENTION_SECONDS = 86400
 
 export interface PrunePolicy {
   accessTokenTtlSeconds: number
@@ -20,7 +22,13 @@ export interface PrunePolicy {
 export function cutoffsAt (now: Date, policy: PrunePolicy): PruneCutoffs {
   const before = (seconds: number): string => new Date(now.getTime() - seconds * 1000).toISOString()
   const ended = before(policy.accessTokenTtlSeconds + SESSION_RETENTION_MARGIN_SECONDS)
-  return { now: now.toISOString(), sessionsEndedBefore: ended, deviceTokensEndedBefore: ended, auditBefore: before(policy.auditRetentionDays * 86400) }
+  return {
+    now: now.toISOString(),
+    sessionsEndedBefore: ended,
+    deviceTokensEndedBefore: ended,
+    auditBefore: before(policy.auditRetentionDays * 86400),
+    recoveryTokensExpiredBefore: before(RECOVERY_TOKEN_RETENTION_SECONDS)
+  }
 }
 
 /**

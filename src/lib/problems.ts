@@ -206,3 +206,26 @@ export function passkeyRefused (): HttpProblem {
     headers: { 'www-authenticate': `Bearer realm="${REALM}"` }
   })
 }
+
+/**
+ * K7: one answer for every reset token that cannot be used (unknown, used, expired, of
+ * another purpose, a disabled account's), so it tells nothing. 400, not 401: the token is a
+ * field of the body, not a credential of the Authorization header (RFC 6750 does not apply).
+ */
+export function invalidResetToken (): HttpProblem {
+  return new HttpProblem({ status: 400, slug: 'invalid-reset-token', title: 'Bad Request', detail: 'The reset token is invalid, expired or already used; ask for a new one.' })
+}
+
+/** The same for address confirmations (K8). */
+export function invalidVerificationToken (): HttpProblem {
+  return new HttpProblem({ status: 400, slug: 'invalid-verification-token', title: 'Bad Request', detail: 'The confirmation token is invalid, expired or already used; ask for a new one.' })
+}
+
+export function emailTaken (): HttpProblem {
+  return conflict('email-taken', 'Another account has verified this address meanwhile; it cannot be used for this one.')
+}
+
+/** RECOVERY=off: no mail-driven recovery on this server (an administrator can still issue a reset). */
+export function recoveryDisabled (): HttpProblem {
+  return forbidden('recovery-disabled', 'Account recovery by email is turned off on this server; ask an administrator.')
+}

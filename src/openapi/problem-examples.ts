@@ -1,9 +1,9 @@
 import { toProblem } from '../../plugins/problem-details.js'
 import type { HttpProblem } from '../lib/problems.js'
 import {
-  conflict, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidSecondFactor, noSecondFactor, secondFactorRequired, tooManyFactors,
-  wrongReauthenticationProof, invalidRefreshToken, invalidToken, missingCredentials,
-  notFound, passkeyRefused, PROBLEM_TYPE_PREFIX, serviceUnavailable, tooManyRequests, validationFailed
+  conflict, emailTaken, forbidden, insufficientScope, insufficientUserAuthentication, invalidCredentials, invalidSecondFactor, noSecondFactor, secondFactorRequired, tooManyFactors,
+  wrongReauthenticationProof, invalidRefreshToken, invalidResetToken, invalidToken, invalidVerificationToken, missingCredentials,
+  notFound, passkeyRefused, PROBLEM_TYPE_PREFIX, recoveryDisabled, serviceUnavailable, tooManyRequests, validationFailed
 } from '../lib/problems.js'
 
 /**
@@ -31,6 +31,15 @@ export interface ProblemExample {
 
 export const EXAMPLE_REQUEST_ID = '6f1c0f0e-2f4b-4a7e-9d1a-3b5c7d9e1f20'
 
+/** RFC 9470 operations: the two usual 401s, and the step-up one. */
+const STEP_UP_401: ProblemExample[] = [
+  { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
+  { summary: 'No access token was sent', problem: missingCredentials() },
+  { summary: 'The authentication is too old: authenticate again, then retry', problem: insufficientUserAuthentication({ maxAge: 300 }) }
+]
+const RECOVERY_OFF: ProblemExample = { summary: 'Recovery by email is off on this server (RECOVERY=off)', problem: recoveryDisabled() }
+const BODY_INVALID = (pointer: string): ProblemExample => ({ summary: 'A value does not match the schema', problem: validationFailed([{ pointer, message: 'is required', location: 'body' }]) })
+
 /** Public operations whose 401 or 403 or 409 means one particular thing. */
 const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   login: { 401: [{ summary: 'Unknown user or wrong password (one answer for both)', problem: invalidCredentials() }] },
@@ -51,7 +60,27 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
     403: [{ summary: 'The account has as many passkeys as allowed', problem: forbidden('quota-exceeded', 'You have reached the limit of 20 passkeys; delete one to add another.') }],
     409: [{ summary: 'This credential is already registered', problem: conflict('passkey-exists', 'This passkey is already registered.') }]
   },
-  passkeyLogin: { 401: [{ summary: 'The assertion was refused (one answer for every reason)', problem: passkeyRefused() }] }
+  passkeyLogin: { 401: [{ summary: 'The assertion was refused (one answer for every reason)', problem: passkeyRefused() }] },
+  // Email and recovery (issue 13).
+  requestEmailChange: {
+    401: [...STEP_UP_401],
+    403: [RECOVERY_OFF]
+  },
+  verifyEmail: {
+    400: [{ summary: 'The token is unknown, used, expired or not a confirmation token', problem: invalidVerificationToken() }, BODY_INVALID('/token')],
+    403: [RECOVERY_OFF],
+    409: [{ summary: 'Another account verified this address meanwhile', problem: emailTaken() }]
+  },
+  requestPasswordReset: { 403: [RECOVERY_OFF] },
+  resetPassword: {
+    400: [
+      { summary: 'The token is unknown, used, expired or not a reset token (one answer for all)', problem: invalidResetToken() },
+      { summary: 'The new password does not meet the policy', problem: validationFailed([{ pointer: '/new_password', message: 'must be at least 15 characters long', location: 'body' }], 'The new password does not meet the password policy.') }
+    ]
+  },
+  adminIssuePasswordReset: {
+    401: [...STEP_UP_401]
+  }
 }
 
 /** RFC 9470 refusals of a step-up operation, as the guard words them. */

@@ -16,6 +16,8 @@ export interface PruneCutoffs {
   deviceTokensEndedBefore: string
   /** Audit rows older than this are deleted (AUDIT_RETENTION_DAYS). */
   auditBefore: string
+  /** Recovery tokens that expired before this are deleted (kept a day: the per-address mail limit counts the last hour). */
+  recoveryTokensExpiredBefore: string
 }
 
 export interface PruneCounts {
@@ -24,6 +26,7 @@ export interface PruneCounts {
   deviceTokens: number
   auditEvents: number
   webauthnChallenges: number
+  recoveryTokens: number
 }
 
 async function inBatches (deleteBatch: () => Promise<number>): Promise<number> {
@@ -96,6 +99,15 @@ async function pruneWebauthnChallenges (db: Kysely<Database>, now: string): Prom
   })
 }
 
+async function pruneRecoveryTokens (db: Kysely<Database>, before: string): Promise<number> {
+  return await inBatches(async () => {
+    const result = await db.deleteFrom('recovery_tokens')
+      .where('id', 'in', (eb) => eb.selectFrom('recovery_tokens').select('id').where('expires_at', '<', before).limit(PRUNE_BATCH))
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  })
+}
+
 /** Deletes every row that can no longer matter; each statement is a short batch of its own. */
 export async function pruneExpiredRows (db: Kysely<Database>, cutoffs: PruneCutoffs): Promise<PruneCounts> {
   const refreshTokens = await pruneRefreshTokens(db, cutoffs.now)
@@ -103,5 +115,6 @@ export async function pruneExpiredRows (db: Kysely<Database>, cutoffs: PruneCuto
   const deviceTokens = await pruneDeviceTokens(db, cutoffs.deviceTokensEndedBefore)
   const auditEvents = await pruneAuditEvents(db, cutoffs.auditBefore)
   const webauthnChallenges = await pruneWebauthnChallenges(db, cutoffs.now)
-  return { refreshTokens, sessions, deviceTokens, auditEvents, webauthnChallenges }
+  const recoveryTokens = await pruneRecoveryTokens(db, cutoffs.recoveryTokensExpiredBefore)
+  return { refreshTokens, sessions, deviceTokens, auditEvents, webauthnChallenges, recoveryTokens }
 }

@@ -43,7 +43,10 @@ export async function createUser (db: Kysely<Database>, user: NewUser, audit?: (
     created_at: now,
     updated_at: now,
     last_login_at: null,
-    auth_version: 0
+    auth_version: 0,
+    email: null,
+    email_normalized: null,
+    email_verified: 0
   }
   try {
     await db.transaction().execute(async (trx) => {

@@ -7,6 +7,7 @@ import { CreateNoteRequestSchema, NotePageSchema, NoteSchema, UpdateNoteRequestS
 import { FactorListSchema, FactorSchema, MfaChallengeSchema, MfaVerifyRequestSchema, MfaWebauthnOptionsRequestSchema, ReauthenticateRequestSchema, RecoveryCodesSchema, TotpConfirmRequestSchema, TotpEnrolmentSchema } from './mfa.js'
 import { passkeySchemas } from './passkeys.js'
 import { ProblemSchema } from './problem.js'
+import { AcceptedSchema, AdminPasswordResetSchema, EmailChangeRequestSchema, EmailVerificationSchema, PasswordResetRequestSchema, PasswordResetSchema } from './recovery.js'
 import { SessionListSchema, SessionSchema } from './sessions.js'
 import { TokenResponseSchema, RefreshRequestSchema } from './tokens.js'
 import { AdminUserSchema, CredentialsSchema, LoginRequestSchema, UserSchema } from './users.js'
@@ -43,5 +44,12 @@ export const sharedSchemas: TSchema[] = [
   UpdateNoteRequestSchema,
   NotePageSchema,
   // Passkeys (issue 12).
-  ...passkeySchemas
+  ...passkeySchemas,
+  // Email and recovery (issue 13).
+  AcceptedSchema,
+  EmailChangeRequestSchema,
+  EmailVerificationSchema,
+  PasswordResetRequestSchema,
+  PasswordResetSchema,
+  AdminPasswordResetSchema
 ]

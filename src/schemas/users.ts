@@ -2,11 +2,18 @@ import { Type, type Static } from '@sinclair/typebox'
 import { PASSWORD_MAX_LENGTH } from '../security/password-policy.js'
 import { RoleSchema, Timestamp, UsernameSchema, Uuid } from './common.js'
 
+/** K8: only a verified address is ever shown (or used); a pending change is not. */
+const EmailFields = {
+  email: Type.Union([Type.String({ maxLength: 254, description: 'The verified address', examples: ['ada@example.com'] }), Type.Null()], { description: 'The verified email address, or null' }),
+  email_verified: Type.Boolean({ description: 'true when `email` is set: only verified addresses are kept' })
+}
+
 export const UserSchema = Type.Object({
   id: Uuid,
   username: UsernameSchema,
   roles: Type.Array(RoleSchema, { maxItems: 2 }),
-  created_at: Timestamp
+  created_at: Timestamp,
+  ...EmailFields
 }, { $id: 'User', title: 'User', description: 'An account', additionalProperties: false })
 
 export const AdminUserSchema = Type.Object({
@@ -14,6 +21,7 @@ export const AdminUserSchema = Type.Object({
   username: UsernameSchema,
   roles: Type.Array(RoleSchema, { maxItems: 2 }),
   created_at: Timestamp,
+  ...EmailFields,
   disabled: Type.Boolean(),
   last_login_at: Type.Union([Timestamp, Type.Null()])
 }, { $id: 'AdminUser', title: 'AdminUser', description: 'An account as administrators see it', additionalProperties: false })

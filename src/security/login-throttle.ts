@@ -122,6 +122,11 @@ export class LoginThrottle {
       succeeded: async () => { await this.store.resetAccount(accountKey) }
     }
   }
+
+  /** Forgets the username's failures and lock: a password reset has just proved who the owner is (K7). */
+  async clearAccount (username: string): Promise<void> {
+    await this.store.resetAccount(`login:acct:${normalizeUsername(username)}`)
+  }
 }
 
 function toSeconds (ms: number): number {

@@ -10,6 +10,7 @@ t.test('db:migrate brings a new database to the latest migration and is idempote
   t.equal(first.stdout, `database at latest migration (sqlite); applied now: ${MIGRATION_NAMES.join(', ')}\n`, 'the first run says what it applied')
   t.ok(MIGRATION_NAMES.includes('0003-second-factors'))
   t.ok(MIGRATION_NAMES.includes('0004-passkeys'))
+  t.ok(MIGRATION_NAMES.includes('0005-email-recovery'))
   t.equal(first.stderr, '')
 
   const second = await runCli('db-migrate', [], env)

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { createAdmin } from '../helpers/sessions.js'
+import { issueRecoveryToken } from '../../src/repositories/recovery-tokens.js'
 import { STRONG_PASSWORD } from '../helpers/users.js'
 import { STEPS, type Json, type Step } from './exchanges.js'
 import { loadCommittedDocument, operationsOf, ResponseValidator, type Exchange, type OpenApiDocument } from './openapi-validator.js'
@@ -55,8 +56,14 @@ t.test('every recorded exchange conforms to the committed OpenAPI document', asy
   await app.listen({ port: 0, host: '127.0.0.1' })
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
   const admin = await createAdmin(app)
+  const run = `${process.pid}.${Date.now().toString(36)}`
+  // What the confirmation mail would carry (the replay reads no mailbox): the admin's address to verify.
+  const adminEmail = `admin.${run}@example.test`
+  const emailToken = await issueRecoveryToken(app.db, { purpose: 'email_verification', userId: admin.id, email: adminEmail, ttlSeconds: 3600 }, new Date())
   const vars = new Map<string, string>([
-    ['run', `${process.pid}.${Date.now().toString(36)}`],
+    ['run', run],
+    ['admin.email', adminEmail],
+    ['admin.email_token', emailToken.token],
     ['password', STRONG_PASSWORD],
     ['admin.access', admin.tokens.access_token],
     ['admin.id', admin.id],

@@ -23,12 +23,13 @@ function run (script: string, env: Record<string, string>): Promise<Run> {
 }
 
 t.test('the curl examples run in order against a real server and exit 0', async (t) => {
-  const { app, rawLogs } = await buildTestApp(t)
+  const { app, rawLogs, config } = await buildTestApp(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  const env = { BASE_URL: `http://127.0.0.1:${port}`, STATE_DIR: tempDir(t, 'secure-api-curl-') }
+  // 09-password-reset.sh reads the development outbox the server writes to.
+  const env = { BASE_URL: `http://127.0.0.1:${port}`, STATE_DIR: tempDir(t, 'secure-api-curl-'), OUTBOX_DIR: config.MAIL_OUTBOX_DIR }
 
-  const scripts = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh']
+  const scripts = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh', '10-password-reset.sh']
   for (const script of scripts) {
     const result = await run(script, env)
     t.equal(result.code, 0, `${script} exits 0`, { stdout: result.stdout, stderr: result.stderr })
@@ -37,7 +38,7 @@ t.test('the curl examples run in order against a real server and exit 0', async 
 
   // Both JSON back-ends: jq where installed, node everywhere.
   for (const tool of HAS_JQ ? ['jq', 'node'] : ['node']) {
-    const all = await run('run-all.sh', { BASE_URL: env.BASE_URL, JSON_TOOL: tool })
+    const all = await run('run-all.sh', { BASE_URL: env.BASE_URL, OUTBOX_DIR: env.OUTBOX_DIR, JSON_TOOL: tool })
     t.equal(all.code, 0, `run-all.sh with JSON_TOOL=${tool} exits 0 in a fresh state directory`, { stderr: all.stderr })
     t.match(all.stdout, /== all examples passed/)
     t.match(all.stdout, /This is a protected route!/)

@@ -25,6 +25,8 @@ export function testEnv (t: Teardown, overrides: Record<string, string | undefin
   return {
     NODE_ENV: 'test',
     DATABASE_URL: `sqlite:${join(dir, 'app.db')}`,
+    // Mail without SMTP_URL lands here, not in the repository's ./data/outbox.
+    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
     KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'info',
     RATE_LIMIT_MAX: '100000',

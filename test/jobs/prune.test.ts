@@ -105,7 +105,7 @@ onEachDatabase(t, 'on PostgreSQL one instance prunes at a time (advisory lock)',
   const { app } = await buildTestApp(t, { DATABASE_URL: databaseUrl, PRUNE_INTERVAL: '0' })
   const policy: PrunePolicy = { accessTokenTtlSeconds: 900, auditRetentionDays: 365 }
   if (app.database.dialect === 'sqlite') {
-    t.same(await runPrune(app.db, 'sqlite', policy), { refreshTokens: 0, sessions: 0, deviceTokens: 0, auditEvents: 0, webauthnChallenges: 0 }, 'SQLite: one process, no lock to take')
+    t.same(await runPrune(app.db, 'sqlite', policy), { refreshTokens: 0, sessions: 0, deviceTokens: 0, auditEvents: 0, webauthnChallenges: 0, recoveryTokens: 0 }, 'SQLite: one process, no lock to take')
     return
   }
   const other = new pg.Client({ connectionString: databaseUrl })
@@ -114,7 +114,7 @@ onEachDatabase(t, 'on PostgreSQL one instance prunes at a time (advisory lock)',
   await other.query('select pg_advisory_lock($1)', [PRUNE_LOCK_KEY])
   t.equal(await runPrune(app.db, 'postgres', policy), null, 'another instance holds the lock: this one skips')
   await other.query('select pg_advisory_unlock($1)', [PRUNE_LOCK_KEY])
-  t.same(await runPrune(app.db, 'postgres', policy), { refreshTokens: 0, sessions: 0, deviceTokens: 0, auditEvents: 0, webauthnChallenges: 0 }, 'free again: it prunes')
+  t.same(await runPrune(app.db, 'postgres', policy), { refreshTokens: 0, sessions: 0, deviceTokens: 0, auditEvents: 0, webauthnChallenges: 0, recoveryTokens: 0 }, 'free again: it prunes')
   const held = await other.query<{ n: string }>("select count(*) as n from pg_locks where locktype = 'advisory' and objid = $1", [PRUNE_LOCK_KEY])
   t.equal(Number(held.rows[0]?.n), 0, 'and released the lock in the end')
 })

@@ -70,7 +70,7 @@ onEachDatabase(t, 'GET /admin/users pages through every account with an opaque c
   t.equal(new Set(seen.map((user) => user.id)).size, 7, 'no repeats')
   t.same(new Set(seen.map((user) => user.id)), new Set([admin.id, ...users.map((user) => user.id)]))
   for (const user of seen) {
-    t.same(Object.keys(user).sort(), ['created_at', 'disabled', 'id', 'last_login_at', 'roles', 'username'], 'E4: exactly the AdminUser fields')
+    t.same(Object.keys(user).sort(), ['created_at', 'disabled', 'email', 'email_verified', 'id', 'last_login_at', 'roles', 'username'], 'E4: exactly the AdminUser fields')
   }
   t.match(seen.find((user) => user.id === admin.id), { roles: ['user', 'admin'], disabled: false, last_login_at: /Z$/ })
   t.match(seen.find((user) => user.id === users[0]?.id), { roles: ['user'], last_login_at: null })

@@ -17,7 +17,7 @@ onEachDatabase(t, 'login returns a full TokenResponse with no-store', async (t, 
   t.ok(Number(body.refresh_token_expires_in) > 0)
   const me = await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(String(body.access_token)) })
   t.equal(me.statusCode, 200)
-  t.same(json(me), { id: user.id, username: user.username, roles: ['user'], created_at: json(me).created_at })
+  t.same(json(me), { id: user.id, username: user.username, roles: ['user'], created_at: json(me).created_at, email: null, email_verified: false })
 })
 
 t.test('D1: unknown user and wrong password answer byte-identically but for instance/request_id', async (t) => {

@@ -25,7 +25,7 @@ onEachDatabase(t, 'E4: 201 User with exactly the public fields, nothing about th
   t.equal(response.statusCode, 201)
   t.match(response.headers['content-type'], /application\/json/)
   const user = json(response)
-  t.same(Object.keys(user).sort(), ['created_at', 'id', 'roles', 'username'])
+  t.same(Object.keys(user).sort(), ['created_at', 'email', 'email_verified', 'id', 'roles', 'username'])
   t.equal(user.username, username, 'the username keeps its case')
   t.same(user.roles, ['user'])
   t.match(user.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random UUID')
