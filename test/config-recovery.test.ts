@@ -6,7 +6,7 @@ import { waitForExit } from './helpers/processes.js'
 
 const SECRET = 'k'.repeat(32)
 const ROOT = new URL('..', import.meta.url).pathname
-const PRODUCTION = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }
+const PRODUCTION = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example.test' }
 const RELAY = 'smtps://mailer:relay-password-canary@smtp.example.test'
 
 function refusal (env: Record<string, string | undefined>): string {
