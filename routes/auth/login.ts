@@ -1,17 +1,16 @@
+import { sendSessionTokens } from '../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { passwordLogin } from '../../src/auth/password-login.js'
 import { clientMeta } from '../../src/lib/client-meta.js'
 import { invalidCredentials } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { sessionAuthentication, sessionLifetimes } from '../../src/repositories/sessions.js'
-import { parseRoles } from '../../src/repositories/users.js'
+import { sessionLifetimes } from '../../src/repositories/sessions.js'
 import { problems } from '../../src/schemas/problem.js'
 import { MfaChallengeSchema, type MfaChallenge } from '../../src/schemas/mfa.js'
 import { TokenResponseSchema, type TokenResponse } from '../../src/schemas/tokens.js'
 import { LoginRequestSchema } from '../../src/schemas/users.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
-import { tokenResponse } from '../../src/security/token-response.js'
 
 const loginRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -68,16 +67,8 @@ const loginRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const { user, signedIn } = result
     for (const row of signedIn.audit) request.logAudit(row)
-    const accessToken = fastify.accessTokens.issue({
-      userId: user.id,
-      username: user.username,
-      roles: parseRoles(user.roles),
-      sessionId: signedIn.session.id,
-      authentication: sessionAuthentication(signedIn.session)
-    })
     fastify.metrics.logins.inc({ outcome: 'success' })
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, signedIn.refreshToken, signedIn.session, signedIn.deviceToken))
+    return await sendSessionTokens(fastify, reply, user, signedIn)
   })
 }
 

@@ -1,17 +1,15 @@
+import { sendSessionTokens } from '../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { passkeyOptionsForUser, relyingParty } from '../../src/auth/passkeys.js'
 import { reauthenticate, type ReauthenticationProof } from '../../src/auth/reauthenticate.js'
 import { invalidToken, secondFactorRequired, wrongReauthenticationProof } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
-import { sessionAuthentication } from '../../src/repositories/sessions.js'
-import { parseRoles } from '../../src/repositories/users.js'
 import { ReauthenticateRequestSchema } from '../../src/schemas/mfa.js'
 import { RequestOptionsSchema } from '../../src/schemas/passkeys.js'
 import { problems } from '../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../src/schemas/tokens.js'
 import { loginThrottledProblem } from '../../src/security/login-throttle.js'
-import { tokenResponse } from '../../src/security/token-response.js'
 
 const reauthenticateRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -57,15 +55,7 @@ const reauthenticateRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     if (result.outcome === 'session-ended') throw invalidToken()
     const { user, issued } = result
-    const accessToken = fastify.accessTokens.issue({
-      userId: user.id,
-      username: user.username,
-      roles: parseRoles(user.roles),
-      sessionId: issued.session.id,
-      authentication: sessionAuthentication(issued.session)
-    })
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, issued.refreshToken, issued.session))
+    return await sendSessionTokens(fastify, reply, user, issued)
   })
 
   fastify.post('/reauthenticate/webauthn-options', {

@@ -1,3 +1,4 @@
+import { sendSessionTokens } from '../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { clientMeta } from '../../src/lib/client-meta.js'
@@ -5,11 +6,10 @@ import { invalidRefreshToken } from '../../src/lib/problems.js'
 import { authRateLimit } from '../../src/lib/route-limits.js'
 import type { AuditRow } from '../../src/audit/audit-event.js'
 import { endOneSession } from '../../src/auth/end-sessions.js'
-import { rotateRefreshToken, sessionAuthentication, sessionLifetimes } from '../../src/repositories/sessions.js'
-import { findUserById, parseRoles } from '../../src/repositories/users.js'
+import { rotateRefreshToken, sessionLifetimes } from '../../src/repositories/sessions.js'
+import { findUserById } from '../../src/repositories/users.js'
 import { problems } from '../../src/schemas/problem.js'
 import { RefreshRequestSchema, TokenResponseSchema } from '../../src/schemas/tokens.js'
-import { tokenResponse } from '../../src/security/token-response.js'
 
 const refreshRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -79,13 +79,9 @@ const refreshRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       request.logAudit(ended)
       throw invalidRefreshToken()
     }
-    // Roles come from the account now, not from the session's start (E5).
-    const roles = parseRoles(user.roles)
-    // The session's amr, acr and auth_time are kept: a refresh is not an authentication (K4).
-    const accessToken = fastify.accessTokens.issue({ userId: user.id, username: user.username, roles, sessionId: session.id, authentication: sessionAuthentication(session) })
     if (audit !== undefined) request.logAudit(audit)
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, refreshToken, session))
+    // Roles from the account now (E5); the session's amr, acr and auth_time kept: a refresh is not an authentication (K4).
+    return await sendSessionTokens(fastify, reply, user, { session, refreshToken })
   })
 }
 

@@ -1,3 +1,4 @@
+import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { mfaLogin } from '../../../src/auth/mfa-login.js'
@@ -6,13 +7,11 @@ import type { SecondFactorProof } from '../../../src/auth/second-factor-proofs.j
 import { clientMeta } from '../../../src/lib/client-meta.js'
 import { invalidSecondFactor } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
-import { sessionAuthentication, sessionLifetimes } from '../../../src/repositories/sessions.js'
-import { parseRoles } from '../../../src/repositories/users.js'
+import { sessionLifetimes } from '../../../src/repositories/sessions.js'
 import { MfaVerifyRequestSchema } from '../../../src/schemas/mfa.js'
 import { problems } from '../../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../../src/schemas/tokens.js'
 import { loginThrottledProblem } from '../../../src/security/login-throttle.js'
-import { tokenResponse } from '../../../src/security/token-response.js'
 
 const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -67,16 +66,8 @@ const mfaVerifyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     if (result.recoveryCodesLeft !== undefined && result.recoveryCodesLeft <= 2) {
       request.log.warn({ security: { event: 'recovery_codes_low', user_id: user.id, left: result.recoveryCodesLeft } }, 'recovery codes running out')
     }
-    const accessToken = fastify.accessTokens.issue({
-      userId: user.id,
-      username: user.username,
-      roles: parseRoles(user.roles),
-      sessionId: signedIn.session.id,
-      authentication: sessionAuthentication(signedIn.session)
-    })
     fastify.metrics.logins.inc({ outcome: 'success' })
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, signedIn.refreshToken, signedIn.session, signedIn.deviceToken))
+    return await sendSessionTokens(fastify, reply, user, signedIn)
   })
 }
 

@@ -1,3 +1,4 @@
+import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { passkeyLogin } from '../../../src/auth/passkey-login.js'
@@ -5,13 +6,11 @@ import { discoverableLoginOptions, relyingParty } from '../../../src/auth/passke
 import { clientMeta } from '../../../src/lib/client-meta.js'
 import { passkeyRefused } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
-import { sessionAuthentication, sessionLifetimes } from '../../../src/repositories/sessions.js'
-import { parseRoles } from '../../../src/repositories/users.js'
+import { sessionLifetimes } from '../../../src/repositories/sessions.js'
 import { EmptyRequestSchema, PasskeyLoginOptionsSchema, PasskeyLoginRequestSchema } from '../../../src/schemas/passkeys.js'
 import { problems } from '../../../src/schemas/problem.js'
 import { TokenResponseSchema } from '../../../src/schemas/tokens.js'
 import { loginThrottledProblem } from '../../../src/security/login-throttle.js'
-import { tokenResponse } from '../../../src/security/token-response.js'
 
 const passkeyLoginRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
@@ -79,16 +78,8 @@ const passkeyLoginRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const { user, signedIn } = result
     for (const row of signedIn.audit) request.logAudit(row)
-    const accessToken = fastify.accessTokens.issue({
-      userId: user.id,
-      username: user.username,
-      roles: parseRoles(user.roles),
-      sessionId: signedIn.session.id,
-      authentication: sessionAuthentication(signedIn.session)
-    })
     fastify.metrics.logins.inc({ outcome: 'success' })
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-      .send(tokenResponse(accessToken, config.ACCESS_TOKEN_TTL, signedIn.refreshToken, signedIn.session, signedIn.deviceToken))
+    return await sendSessionTokens(fastify, reply, user, signedIn)
   })
 }
 
