@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ConfigError, ConfigSchema, loadConfig } from '../src/config.js'
+import { refusal } from './helpers/config.js'
+import { ConfigSchema, loadConfig } from '../src/config.js'
 import { buildTestAppFromConfig, testEnv } from './helpers/app.js'
 
 /**
@@ -19,16 +20,6 @@ function boundedVariables (): Bounded[] {
     const { minimum, maximum } = schema as { minimum?: unknown, maximum?: unknown }
     return typeof minimum === 'number' && typeof maximum === 'number' ? [{ name, minimum, maximum }] : []
   })
-}
-
-function refusal (env: Record<string, string>): string {
-  try {
-    loadConfig(env)
-    return ''
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    return error.message
-  }
 }
 
 t.test('every numeric variable alone at its minimum and maximum is accepted', async (t) => {

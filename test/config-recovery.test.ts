@@ -1,23 +1,12 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { PRODUCTION, refusal } from './helpers/config.js'
+import { loadConfig } from '../src/config.js'
 import { mailSettings } from '../src/mail/settings.js'
 import { waitForExit } from './helpers/processes.js'
 
-const SECRET = 'k'.repeat(32)
 const ROOT = new URL('..', import.meta.url).pathname
-const PRODUCTION = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, WEBAUTHN_ORIGINS: 'https://app.example.test' }
 const RELAY = 'smtps://mailer:relay-password-canary@smtp.example.test'
-
-function refusal (env: Record<string, string | undefined>): string {
-  try {
-    loadConfig(env)
-    return ''
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    return error.message
-  }
-}
 
 t.test('recovery defaults: on in development (outbox), off in production without a relay', async (t) => {
   const development = loadConfig({})

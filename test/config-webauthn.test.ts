@@ -1,19 +1,9 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { refusal, SECRET } from './helpers/config.js'
+import { loadConfig } from '../src/config.js'
 import { relyingParty } from '../src/auth/passkeys.js'
 
-const SECRET = 'k'.repeat(32)
 const PRODUCTION = { NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }
-
-function refusal (env: Record<string, string | undefined>): string {
-  try {
-    loadConfig(env)
-    return ''
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    return error.message
-  }
-}
 
 t.test('K6: development defaults are the app on this machine (rp id localhost, http://localhost:PORT)', async (t) => {
   const config = loadConfig({})

@@ -1,21 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { refusal, SECRET } from './helpers/config.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { tempDir } from './helpers/app.js'
-
-const SECRET = 'k'.repeat(32)
-
-/** The message loadConfig throws for an environment, or '' when it accepts it. */
-function refusal (env: Record<string, string | undefined>): string {
-  try {
-    loadConfig(env)
-    return ''
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    return error.message
-  }
-}
 
 t.test('G4: defaults match the contract', async (t) => {
   const config = loadConfig({})
