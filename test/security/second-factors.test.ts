@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildTestApp, json } from '../helpers/app.js'
 import { onEachDatabase } from '../helpers/databases.js'
 import { claimsOf, codeAt, enrolTotp, loginToChallenge } from '../helpers/mfa.js'
+import { currentCode } from '../../src/security/totp.js'
 import { bearer, registerAndLogin, type Tokens } from '../helpers/users.js'
 
 async function verify (app: FastifyInstance, payload: Record<string, string>): Promise<{ statusCode: number, body: Record<string, unknown>, headers: Record<string, unknown> }> {
@@ -176,4 +177,19 @@ t.test('bad input to the MFA routes is a 400 problem, never a 5xx', async (t) =>
   const wrong = await app.inject({ method: 'POST', url: `/auth/mfa/totp/${pending.factor_id}/confirm`, headers: bearer(user.tokens.access_token), payload: { code: '000000' } })
   t.equal(wrong.statusCode, wrong.statusCode === 200 ? 200 : 400, 'a wrong code is a 400 (unless 000000 happened to be right)')
   t.equal((await app.inject({ method: 'POST', url: '/auth/mfa/recovery-codes', headers: bearer(user.tokens.access_token) })).statusCode, wrong.statusCode === 200 ? 200 : 409, 'no factor, no recovery codes')
+})
+
+t.test('K1: one step of drift either side and no more', async (t) => {
+  const { app } = await buildTestApp(t)
+  const user = await registerAndLogin(app, 'drift')
+  const factor = await enrolTotp(app, user.tokens)
+  const challenge = await loginToChallenge(app, user.username, user.password)
+  const twoAhead = currentCode(factor.secret, Date.now() + 60_000)
+  const twoBehind = currentCode(factor.secret, Date.now() - 60_000)
+  // A code of the accepted window that happens to equal a far one would make this test lie.
+  const near = [-1, 0, 1].map((offset) => currentCode(factor.secret, Date.now() + offset * 30_000))
+  if (near.includes(twoAhead) || near.includes(twoBehind)) return
+  t.equal((await verify(app, { mfa_token: challenge.mfa_token, code: twoAhead })).statusCode, 401, 'two steps ahead')
+  t.equal((await verify(app, { mfa_token: challenge.mfa_token, code: twoBehind })).statusCode, 401, 'two steps behind')
+  t.equal((await verify(app, { mfa_token: challenge.mfa_token, code: codeAt(factor.secret, 1) })).statusCode, 200, 'one step ahead still works')
 })
