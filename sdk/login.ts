@@ -5,8 +5,8 @@ export type Credentials = components['schemas']['Credentials']
 export type LoginRequest = components['schemas']['LoginRequest']
 /** POST /auth/login's answer for an account with a second factor: no tokens yet. */
 export type MfaChallenge = components['schemas']['MfaChallenge']
-/** What finishes the MFA step: a TOTP code, or one recovery code. */
-export type MfaAnswer = { code: string } | { recovery_code: string }
+/** What finishes the MFA step: a TOTP code, one recovery code, or a passkey assertion (options from POST /auth/mfa/webauthn/options). */
+export type MfaAnswer = { code: string } | { recovery_code: string } | { webauthn: components['schemas']['AuthenticationResponseJSON'] }
 /** What POST /auth/reauthenticate takes (RFC 9470 step-up). */
 export type ReauthenticateRequest = components['schemas']['ReauthenticateRequest']
 
