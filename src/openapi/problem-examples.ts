@@ -32,11 +32,6 @@ export interface ProblemExample {
 export const EXAMPLE_REQUEST_ID = '6f1c0f0e-2f4b-4a7e-9d1a-3b5c7d9e1f20'
 
 /** RFC 9470 operations: the two usual 401s, and the step-up one. */
-const STEP_UP_401: ProblemExample[] = [
-  { summary: 'The access token is invalid, expired or revoked (refresh, then retry)', problem: invalidToken() },
-  { summary: 'No access token was sent', problem: missingCredentials() },
-  { summary: 'The authentication is too old: authenticate again, then retry', problem: insufficientUserAuthentication({ maxAge: 300 }) }
-]
 const RECOVERY_OFF: ProblemExample = { summary: 'Recovery by email is off on this server (RECOVERY=off)', problem: recoveryDisabled() }
 const BODY_INVALID = (pointer: string): ProblemExample => ({ summary: 'A value does not match the schema', problem: validationFailed([{ pointer, message: 'is required', location: 'body' }]) })
 
@@ -62,10 +57,7 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
   },
   passkeyLogin: { 401: [{ summary: 'The assertion was refused (one answer for every reason)', problem: passkeyRefused() }] },
   // Email and recovery (issue 13).
-  requestEmailChange: {
-    401: [...STEP_UP_401],
-    403: [RECOVERY_OFF]
-  },
+  requestEmailChange: { 403: [RECOVERY_OFF] },
   verifyEmail: {
     400: [{ summary: 'The token is unknown, used, expired or not a confirmation token', problem: invalidVerificationToken() }, BODY_INVALID('/token')],
     403: [RECOVERY_OFF],
@@ -77,9 +69,6 @@ const SPECIFIC: Record<string, Partial<Record<number, ProblemExample[]>>> = {
       { summary: 'The token is unknown, used, expired or not a reset token (one answer for all)', problem: invalidResetToken() },
       { summary: 'The new password does not meet the policy', problem: validationFailed([{ pointer: '/new_password', message: 'must be at least 15 characters long', location: 'body' }], 'The new password does not meet the password policy.') }
     ]
-  },
-  adminIssuePasswordReset: {
-    401: [...STEP_UP_401]
   }
 }
 
