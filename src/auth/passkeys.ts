@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
+  VerifiedRegistrationResponse
 } from '@simplewebauthn/server'
 import type { Kysely } from 'kysely'
 import type { AuditRow } from '../audit/audit-event.js'
@@ -22,6 +20,7 @@ import {
   recordPasskeyUse
 } from '../repositories/passkeys.js'
 import { CHALLENGE_TTL_SECONDS, consumeChallenge, storeChallenge } from '../repositories/webauthn-challenges.js'
+import { webauthnLibrary } from './webauthn-library.js'
 
 /**
  * Passkeys (WebAuthn, issue 12): plain functions over the database and @simplewebauthn/server,
@@ -91,7 +90,8 @@ export async function registrationOptions (
   now: Date
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await listUserPasskeys(db, user.id)
-  const options = await generateRegistrationOptions({
+  const webauthn = await webauthnLibrary()
+  const options = await webauthn.generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: user.username,
@@ -132,9 +132,10 @@ export async function registerPasskey (
   if (!await consumeChallenge(db, { challenge, purpose: 'registration', userId }, now)) {
     return { outcome: 'refused', reason: 'unknown, used, expired or foreign challenge' }
   }
-  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>
+  let verification: VerifiedRegistrationResponse
   try {
-    verification = await verifyRegistrationResponse({
+    const webauthn = await webauthnLibrary()
+    verification = await webauthn.verifyRegistrationResponse({
       response: input.response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origins,
@@ -190,9 +191,10 @@ export async function checkAssertion (
   now: Date
 ): Promise<AssertionCheck> {
   const storedCounter = Number(passkey.counter)
-  let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+  let result: VerifiedAuthenticationResponse
   try {
-    result = await verifyAuthenticationResponse({
+    const webauthn = await webauthnLibrary()
+    result = await webauthn.verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origins,
@@ -218,7 +220,8 @@ export async function checkAssertion (
  */
 export async function passkeyOptionsForUser (db: Kysely<Database>, rp: RelyingParty, userId: string, now: Date): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const passkeys = await listUserPasskeys(db, userId)
-  const options = await generateAuthenticationOptions({
+  const webauthn = await webauthnLibrary()
+  const options = await webauthn.generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: passkeys.map(descriptorOf),
     challenge: newChallenge(),
@@ -257,7 +260,8 @@ export async function discoverableLoginOptions (
   rp: RelyingParty,
   now: Date
 ): Promise<{ options: PublicKeyCredentialRequestOptionsJSON, challengeId: string }> {
-  const options = await generateAuthenticationOptions({
+  const webauthn = await webauthnLibrary()
+  const options = await webauthn.generateAuthenticationOptions({
     rpID: rp.id,
     challenge: newChallenge(),
     timeout: CEREMONY_TIMEOUT_MS,

@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import { ResilientPool, type PostgresBounds } from './postgres-pool.js'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool } from 'kysely'
+import type { PostgresBounds } from './postgres-pool.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -63,8 +63,12 @@ function openPostgres (url: string, options: DatabaseOptions): DatabaseHandle {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_POSTGRES_BOUNDS.connectTimeoutMs,
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_POSTGRES_BOUNDS.statementTimeoutMs
   }
-  // No connection fault may crash the process (I3); the caller only logs it.
-  const pool = new ResilientPool(url, bounds, options.onConnectionError ?? (() => {}))
+  // No connection fault may crash the process (I3); the caller only logs it. node-postgres
+  // loads with the first query, so a SQLite instance never holds it (issue 10, memory).
+  const pool = async (): Promise<PostgresPool> => {
+    const { ResilientPool } = await import('./postgres-pool.js')
+    return new ResilientPool(url, bounds, options.onConnectionError ?? (() => {}))
+  }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
-import { createTransport } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { RenderedMail } from './templates.js'
 
 export interface OutgoingMail extends RenderedMail {
@@ -39,21 +39,27 @@ export function redactSecrets (text: string, secrets: string[]): string {
  * fields (nothing we send needs it, and it closes a class of injection).
  */
 export function smtpTransport (url: string, from: string): MailTransport {
-  const transporter = createTransport({
-    url,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-    disableFileAccess: true,
-    disableUrlAccess: true
-  }, { from })
+  // nodemailer (about 3 MiB of heap) loads with the first message, off the request path:
+  // most instances never send one (issue 10, memory).
+  let connecting: Promise<Transporter> | undefined
+  const transporter = async (): Promise<Transporter> => {
+    connecting ??= import('nodemailer').then(({ createTransport }) => createTransport({
+      url,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      disableFileAccess: true,
+      disableUrlAccess: true
+    }, { from }))
+    return await connecting
+  }
   return {
     name: 'smtp',
     send: async (mail) => {
-      const info = await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: { ...AUTOMATIC_MAIL_HEADERS } })
+      const info = await (await transporter()).sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: { ...AUTOMATIC_MAIL_HEADERS } })
       return { messageId: info.messageId }
     },
-    close: () => { transporter.close() }
+    close: () => { void connecting?.then((opened) => { opened.close() }) }
   }
 }
 
