@@ -6,6 +6,9 @@ import { buildTestApp, tempDir } from '../helpers/app.js'
 
 const CURL_DIR = fileURLToPath(new URL('../../examples/curl/', import.meta.url))
 
+/** Every numbered example, in the order run-all.sh runs them; a new one must be added here. */
+const EXAMPLE_SCRIPTS = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh', '10-password-reset.sh']
+
 const HAS_JQ = spawnSync('sh', ['-c', 'command -v jq'], { stdio: 'ignore' }).status === 0
 
 interface Run { code: number | null, stdout: string, stderr: string }
@@ -26,20 +29,15 @@ t.test('the curl examples run in order against a real server and exit 0', async 
   const { app, rawLogs, config } = await buildTestApp(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  // 09-password-reset.sh reads the development outbox the server writes to.
-  const env = { BASE_URL: `http://127.0.0.1:${port}`, STATE_DIR: tempDir(t, 'secure-api-curl-'), OUTBOX_DIR: config.MAIL_OUTBOX_DIR }
+  // 10-password-reset.sh reads the development outbox the server writes to.
+  const env = { BASE_URL: `http://127.0.0.1:${port}`, OUTBOX_DIR: config.MAIL_OUTBOX_DIR }
 
-  const scripts = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh', '10-password-reset.sh']
-  for (const script of scripts) {
-    const result = await run(script, env)
-    t.equal(result.code, 0, `${script} exits 0`, { stdout: result.stdout, stderr: result.stderr })
-    if (result.code !== 0) return
-  }
-
-  // Both JSON back-ends: jq where installed, node everywhere.
+  // run-all.sh runs every numbered script in order and names each before it runs, so a failure
+  // says which one. Both JSON back-ends: jq where installed, node everywhere.
   for (const tool of HAS_JQ ? ['jq', 'node'] : ['node']) {
-    const all = await run('run-all.sh', { BASE_URL: env.BASE_URL, OUTBOX_DIR: env.OUTBOX_DIR, JSON_TOOL: tool })
-    t.equal(all.code, 0, `run-all.sh with JSON_TOOL=${tool} exits 0 in a fresh state directory`, { stderr: all.stderr })
+    const all = await run('run-all.sh', { ...env, STATE_DIR: tempDir(t, 'secure-api-curl-'), JSON_TOOL: tool })
+    t.equal(all.code, 0, `run-all.sh with JSON_TOOL=${tool} exits 0`, { stdout: all.stdout, stderr: all.stderr })
+    for (const script of EXAMPLE_SCRIPTS) t.match(all.stdout, `== ${script}\n`, `${script} ran (JSON_TOOL=${tool})`)
     t.match(all.stdout, /== all examples passed/)
     t.match(all.stdout, /This is a protected route!/)
   }
