@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
 import { secondFactorsMigration } from './migrations/0003-second-factors.js'
@@ -25,28 +25,36 @@ const provider: MigrationProvider = {
 /** How often a migration run that lost a race with another process is retried. */
 const MIGRATION_ATTEMPTS = 3
 
-async function migrateOnce (db: Kysely<Database>): Promise<string[]> {
+/** One run of the migrator: the migrations it applied, and the error that stopped it, if any. */
+async function migrateOnce (db: Kysely<Database>): Promise<{ applied: string[], error?: Error }> {
   const migrator = new Migrator({ db, provider })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error !== undefined) {
-    throw error instanceof Error ? error : new Error('migration failed')
+  let outcome: MigrationResultSet
+  try {
+    outcome = await migrator.migrateToLatest()
+  } catch (error) {
+    // A failure before any migration ran (the database unreachable, say).
+    return { applied: [], error: error instanceof Error ? error : new Error('migration failed') }
   }
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
+  const { error, results } = outcome
+  const applied = (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
+  if (error === undefined) return { applied }
+  return { applied, error: error instanceof Error ? error : new Error('migration failed') }
 }
 
 /**
- * Applies pending migrations; returns the names applied. PostgreSQL serialises concurrent
- * runs with Kysely's advisory lock, but SQLite has no lock across processes: two instances
- * (or a CLI and a server) starting together on a new file can both try the same migration.
- * The loser's transaction rolls back, and its retry finds the work done.
+ * Applies pending migrations; returns the names this process applied. PostgreSQL serialises
+ * concurrent runs with Kysely's advisory lock, but SQLite has no lock across processes: two
+ * instances (or a CLI and a server) starting together on a new file can both try the same
+ * migration. The loser's attempt fails, and its retry finds the work done. A run may also apply
+ * some migrations and then lose the race on a later one: what it applied still counts.
  */
 export async function migrateToLatest (db: Kysely<Database>): Promise<string[]> {
+  const applied: string[] = []
   for (let attempt = 1; ; attempt++) {
-    try {
-      return await migrateOnce(db)
-    } catch (error) {
-      if (attempt >= MIGRATION_ATTEMPTS) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 100)))
-    }
+    const run = await migrateOnce(db)
+    applied.push(...run.applied)
+    if (run.error === undefined) return applied
+    if (attempt >= MIGRATION_ATTEMPTS) throw run.error
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 100)))
   }
 }
