@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import { assuranceShortfall, resolveRequirement, type AuthSetting, type ResolvedRequirement } from '../src/auth/requirement.js'
 import { findUserById, parseRoles, type Role } from '../src/repositories/users.js'
-import { insufficientScope, insufficientUserAuthentication, invalidToken, missingCredentials } from '../src/lib/problems.js'
+import { insufficientScope, insufficientUserAuthentication, invalidToken, missingCredentials, type HttpProblem } from '../src/lib/problems.js'
 import { problem } from '../src/schemas/problem.js'
-import { checkClaims, LEEWAY_SECONDS, type AccessTokenSettings } from '../src/security/access-tokens.js'
+import { checkClaims, LEEWAY_SECONDS, type AccessTokenClaims, type AccessTokenSettings } from '../src/security/access-tokens.js'
 
 /** Who made an authenticated request, from a verified access token. */
 export interface Principal {
@@ -49,8 +49,8 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
   const settings: AccessTokenSettings = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL }
   fastify.decorateRequest('principal', null)
 
-  /** The guard: every failure is the same 401 problem, whatever the library said (A, B2). */
-  async function authenticate (request: FastifyRequest): Promise<void> {
+  /** The bearer token of the request, or the 401 problem to answer (A8, B1, B3). */
+  function bearerTokenOf (request: FastifyRequest): string {
     const header = request.headers.authorization
     if (header === undefined || header === '') unauthorizedWithoutToken(request)
     if (!/^bearer(\s|$)/i.test(header)) unauthorizedWithoutToken(request)
@@ -59,26 +59,15 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
       request.securityWarning('auth_invalid_token', { reason: 'malformed' })
       throw invalidToken()
     }
-    const token = match[1] ?? ''
-    const now = Date.now()
-    // A token verified before skips @fastify/jwt (issue 10); a new one takes the full path once.
-    const { verifiedTokens } = request.server
-    let claims = verifiedTokens.get(token, now)
-    if (claims === undefined) {
-      let payload: unknown
-      try {
-        payload = await request.jwtVerify()
-      } catch {
-        request.securityWarning('auth_invalid_token', { reason: 'verification_failed' })
-        throw invalidToken()
-      }
-      claims = checkClaims(payload, settings, Math.floor(now / 1000), LEEWAY_SECONDS)
-      if (claims !== undefined) verifiedTokens.set(token, claims, now)
-    }
+    return match[1] ?? ''
+  }
+
+  /** Sets the principal from verified claims; or, for bad claims or a revoked session, the 401 problem. */
+  function admit (request: FastifyRequest, claims: AccessTokenClaims | undefined): HttpProblem | undefined {
     // Revocation is checked here, outside the verify cache, on every request (A9).
     if (claims === undefined || revocations.isRevoked(claims.sid)) {
       request.securityWarning('auth_invalid_token', { reason: claims === undefined ? 'claims' : 'revoked' })
-      throw invalidToken()
+      return invalidToken()
     }
     request.principal = {
       userId: claims.sub,
@@ -90,6 +79,38 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
       acr: claims.acr,
       authTime: claims.auth_time
     }
+    return undefined
+  }
+
+  /**
+   * The guard: every failure is the same 401 problem, whatever the library said (A, B2). A
+   * callback hook, not an async one: a token verified before is admitted synchronously, with no
+   * promise or microtask per request (issue 10); a new one takes @fastify/jwt's full path once.
+   */
+  function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    let token: string
+    try {
+      token = bearerTokenOf(request)
+    } catch (error) {
+      done(error as HttpProblem)
+      return
+    }
+    const now = Date.now()
+    const { verifiedTokens } = request.server
+    const remembered = verifiedTokens.get(token, now)
+    if (remembered !== undefined) {
+      done(admit(request, remembered))
+      return
+    }
+    // Whatever happens on the way (even a throw in admit) ends in exactly one done: no hang.
+    request.jwtVerify().then((payload: unknown) => {
+      const claims = checkClaims(payload, settings, Math.floor(now / 1000), LEEWAY_SECONDS)
+      if (claims !== undefined) verifiedTokens.set(token, claims, now)
+      return admit(request, claims)
+    }, () => {
+      request.securityWarning('auth_invalid_token', { reason: 'verification_failed' })
+      return invalidToken()
+    }).then(done, done)
   }
 
   /**

@@ -35,6 +35,7 @@ const ReadinessSchema = Type.Object({
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // '' rather than '/': the route is /health, with no /health/ twin in the document.
+  // A synchronous handler: a liveness probe needs no promise (issue 10).
   fastify.get('', {
     config: { rateLimit: false },
     schema: {
@@ -44,7 +45,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Answers while the process runs; checks no dependency.',
       response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false, description: 'Alive' }) }
     }
-  }, async () => ({ status: 'ok' as const }))
+  }, () => ({ status: 'ok' as const }))
 
   fastify.get('/ready', {
     config: { rateLimit: false },
