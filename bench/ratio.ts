@@ -17,6 +17,7 @@ import { HAS_TASKSET, freePort, memoryOf, sampleMemory, startServer, type Memory
  * Writes bench/results/ratio.json and ratio.md. Knobs: BENCH_DURATION (s per run, default 5),
  * BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_FLOOD=0 to skip the flood, BENCH_LOGIN_CONNECTIONS (8),
  * BENCH_LABEL (a name for the result files, default "ratio"), BENCH_CPU_PROF=dir (profile /protected runs),
+ * BENCH_SERVICE_ENV (JSON: extra environment for the service, e.g. {"LOG_LEVEL":"warn"}),
  * BENCH_SERVICE_ROOT (measure another build of the service, e.g. an older commit, in the same conditions),
  * BENCH_BEFORE_ROOT (a second build measured in the same rounds, as "before": a before/after in one run,
  * where machine noise hits both alike; its /protected and /health runs join every round, and the flood runs for both).
@@ -35,6 +36,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Where the measured service's package.json and dist/ live: another build (an older commit, say) for a before/after in the same conditions. */
 const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT ?? ROOT
 const BEFORE_ROOT = process.env.BENCH_BEFORE_ROOT
+const SERVICE_ENV = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>
 const RESULTS_DIR = join(ROOT, 'bench', 'results')
 const scratch = mkdtempSync(join(tmpdir(), 'secure-api-ratio-'))
 const PASSWORD = 'bench-passphrase-orbit-lantern-47'
@@ -97,7 +99,9 @@ async function startService (profile: boolean, root = SERVICE_ROOT): Promise<{ s
       // The default limits would turn the run into a 429 benchmark; the limiter still runs on every request.
       RATE_LIMIT_MAX: '1000000',
       AUTH_RATE_LIMIT_MAX: '100000',
-      ...(process.env.ARGON2_MAX_CONCURRENCY === undefined ? {} : { ARGON2_MAX_CONCURRENCY: process.env.ARGON2_MAX_CONCURRENCY })
+      ...(process.env.ARGON2_MAX_CONCURRENCY === undefined ? {} : { ARGON2_MAX_CONCURRENCY: process.env.ARGON2_MAX_CONCURRENCY }),
+      // What one setting costs, e.g. BENCH_SERVICE_ENV='{"LOG_LEVEL":"warn"}' for the access line's share.
+      ...SERVICE_ENV
     },
     logFile: join(scratch, `service-${run}.log`),
     probe: '/health',
@@ -301,7 +305,7 @@ function markdown (report: Report): string {
     `# Benchmark: ratio to bare Fastify (${LABEL})`,
     '',
     `${report.date} · Node ${report.node} · ${report.cpus} · load average ${report.loadAverage.atStart.join(' / ')} at start, ${report.loadAverage.atEnd.join(' / ')} at end (the machine is shared: absolute numbers are noisy, ratios are same-round).`,
-    `Server pinned to core ${SERVER_CORE}${HAS_TASKSET ? '' : ' (taskset missing: not pinned)'}, autocannon in its own process on core ${LOAD_CORE}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), fresh process per run${BEFORE_ROOT === undefined ? '' : `, the before build (${BEFORE_ROOT}) in the same rounds`}. Produced by \`npm run bench\` (bench/ratio.ts).`,
+    `Server pinned to core ${SERVER_CORE}${HAS_TASKSET ? '' : ' (taskset missing: not pinned)'}, autocannon in its own process on core ${LOAD_CORE}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s (after ${WARMUP} s warm-up), fresh process per run${BEFORE_ROOT === undefined ? '' : `, the before build (${BEFORE_ROOT}) in the same rounds`}${Object.keys(SERVICE_ENV).length === 0 ? '' : `, the service with ${JSON.stringify(SERVICE_ENV)} on top of the production settings`}. Produced by \`npm run bench\` (bench/ratio.ts).`,
     '',
     '| server | ratio to bare hello (median of same-round ratios) | req/s (median) | p99 ms | RSS after start MiB | steady RSS under load MiB | peak RSS MiB |',
     '|---|---:|---:|---:|---:|---:|---:|',
