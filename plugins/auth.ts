@@ -45,7 +45,7 @@ function unauthorizedWithoutToken (request: FastifyRequest): never {
 
 /** The guard: authentication, role and step-up, attached per route from `config.auth`. */
 async function authPlugin (fastify: FastifyInstance): Promise<void> {
-  const { config, revocations } = fastify
+  const { config, revocations, verifiedTokens } = fastify
   const settings: AccessTokenSettings = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL }
   fastify.decorateRequest('principal', null)
 
@@ -96,7 +96,6 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
       return
     }
     const now = Date.now()
-    const { verifiedTokens } = request.server
     const remembered = verifiedTokens.get(token, now)
     if (remembered !== undefined) {
       done(admit(request, remembered))
