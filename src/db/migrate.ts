@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 import { initialMigration } from './migrations/0001-initial.js'
 import { epochsDevicesAuditMigration } from './migrations/0002-epochs-devices-audit.js'
 import { secondFactorsMigration } from './migrations/0003-second-factors.js'
@@ -27,15 +27,8 @@ const MIGRATION_ATTEMPTS = 3
 
 /** One run of the migrator: the migrations it applied, and the error that stopped it, if any. */
 async function migrateOnce (db: Kysely<Database>): Promise<{ applied: string[], error?: Error }> {
-  const migrator = new Migrator({ db, provider })
-  let outcome: MigrationResultSet
-  try {
-    outcome = await migrator.migrateToLatest()
-  } catch (error) {
-    // A failure before any migration ran (the database unreachable, say).
-    return { applied: [], error: error instanceof Error ? error : new Error('migration failed') }
-  }
-  const { error, results } = outcome
+  // Kysely never throws here: every failure, the database unreachable included, comes back as `error`.
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
   const applied = (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
   if (error === undefined) return { applied }
   return { applied, error: error instanceof Error ? error : new Error('migration failed') }
