@@ -213,6 +213,9 @@ function crossChecks (config: Config): string[] {
   if (production && config.KEY_ENCRYPTION_SECRET === undefined) {
     problems.push('KEY_ENCRYPTION_SECRET: required in production, to encrypt the signing keys and TOTP secrets at rest (the development key file is refused)')
   }
+  // The pattern only checks the scheme; nodemailer opens the relay at the first message, so a
+  // URL it cannot parse is refused here, at start, never echoed (it may hold the relay's password).
+  if (config.SMTP_URL !== undefined && !URL.canParse(config.SMTP_URL)) problems.push('SMTP_URL: not a valid URL (smtp://user:password@host:port or smtps://...)')
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE / TLS_KEY_FILE: set both or neither')
   }

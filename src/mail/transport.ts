@@ -59,7 +59,8 @@ export function smtpTransport (url: string, from: string): MailTransport {
       const info = await (await transporter()).sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: { ...AUTOMATIC_MAIL_HEADERS } })
       return { messageId: info.messageId }
     },
-    close: () => { void connecting?.then((opened) => { opened.close() }) }
+    // A transporter that never opened has nothing to close (and its failure was already reported by send).
+    close: () => { void connecting?.then((opened) => { opened.close() }, () => {}) }
   }
 }
 
