@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -6,8 +7,8 @@ import { buildTestApp, tempDir } from '../helpers/app.js'
 
 const CURL_DIR = fileURLToPath(new URL('../../examples/curl/', import.meta.url))
 
-/** Every numbered example, in the order run-all.sh runs them; a new one must be added here. */
-const EXAMPLE_SCRIPTS = ['00-register.sh', '01-login.sh', '02-protected.sh', '03-create-note.sh', '04-list-notes.sh', '05-update-note.sh', '06-delete-note.sh', '07-refresh.sh', '08-logout.sh', '09-mfa.sh', '10-password-reset.sh']
+/** Every numbered example, read from the folder as run-all.sh's glob reads it: a new one is checked without editing this test. */
+const EXAMPLE_SCRIPTS = readdirSync(CURL_DIR).filter((name) => /^\d\d-.+\.sh$/.test(name)).sort()
 
 const HAS_JQ = spawnSync('sh', ['-c', 'command -v jq'], { stdio: 'ignore' }).status === 0
 
@@ -32,12 +33,13 @@ t.test('the curl examples run in order against a real server and exit 0', async 
   // 10-password-reset.sh reads the development outbox the server writes to.
   const env = { BASE_URL: `http://127.0.0.1:${port}`, OUTBOX_DIR: config.MAIL_OUTBOX_DIR }
 
+  t.ok(EXAMPLE_SCRIPTS.includes('00-register.sh') && EXAMPLE_SCRIPTS.includes('10-password-reset.sh'), 'the examples are found')
   // run-all.sh runs every numbered script in order and names each before it runs, so a failure
   // says which one. Both JSON back-ends: jq where installed, node everywhere.
   for (const tool of HAS_JQ ? ['jq', 'node'] : ['node']) {
     const all = await run('run-all.sh', { ...env, STATE_DIR: tempDir(t, 'secure-api-curl-'), JSON_TOOL: tool })
     t.equal(all.code, 0, `run-all.sh with JSON_TOOL=${tool} exits 0`, { stdout: all.stdout, stderr: all.stderr })
-    for (const script of EXAMPLE_SCRIPTS) t.match(all.stdout, `== ${script}\n`, `${script} ran (JSON_TOOL=${tool})`)
+    t.same([...all.stdout.matchAll(/^== (\d\d-.+\.sh)$/gm)].map((match) => match[1]), EXAMPLE_SCRIPTS, `every numbered script ran, in order (JSON_TOOL=${tool})`)
     t.match(all.stdout, /== all examples passed/)
     t.match(all.stdout, /This is a protected route!/)
   }
