@@ -1,4 +1,3 @@
-import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { mfaLogin } from '../../../src/auth/mfa-login.js'
@@ -7,6 +6,7 @@ import type { SecondFactorProof } from '../../../src/auth/second-factor-proofs.j
 import { clientMeta } from '../../../src/lib/client-meta.js'
 import { invalidSecondFactor } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
+import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import { sessionLifetimes } from '../../../src/repositories/sessions.js'
 import { MfaVerifyRequestSchema } from '../../../src/schemas/mfa.js'
 import { problems } from '../../../src/schemas/problem.js'

@@ -1,4 +1,3 @@
-import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { passkeyLogin } from '../../../src/auth/passkey-login.js'
@@ -6,6 +5,7 @@ import { discoverableLoginOptions, relyingParty } from '../../../src/auth/passke
 import { clientMeta } from '../../../src/lib/client-meta.js'
 import { passkeyRefused } from '../../../src/lib/problems.js'
 import { authRateLimit } from '../../../src/lib/route-limits.js'
+import { sendSessionTokens } from '../../../src/lib/send-tokens.js'
 import { sessionLifetimes } from '../../../src/repositories/sessions.js'
 import { EmptyRequestSchema, PasskeyLoginOptionsSchema, PasskeyLoginRequestSchema } from '../../../src/schemas/passkeys.js'
 import { problems } from '../../../src/schemas/problem.js'
