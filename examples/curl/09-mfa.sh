@@ -21,6 +21,10 @@ call 201 POST /auth/mfa/totp auth
 secret="$(json_get "$RESPONSE_BODY" secret)"
 factor_id="$(json_get "$RESPONSE_BODY" factor_id)"
 echo "add this to an authenticator app: $(json_get "$RESPONSE_BODY" otpauth_uri)"
+# The previous step's code is accepted only while the server is still in this step: at the very
+# end of one, wait for the next, so the code cannot turn two steps old on its way.
+left=$((30 - $(date +%s) % 30))
+if [ "$left" -le 5 ]; then sleep "$left"; fi
 call 200 POST "/auth/mfa/totp/$factor_id/confirm" auth "$(json_object code "$(totp "$secret" -1)")"
 echo "confirmed; $(json_length "$RESPONSE_BODY" recovery_codes) recovery codes shown once (keep them offline)"
 
