@@ -7,18 +7,20 @@ import { createAdmin } from '../helpers/sessions.js'
 import { bearer, registerAndLogin, STRONG_PASSWORD, type Tokens } from '../helpers/users.js'
 
 /** Moves a session's authentication into the past and refreshes, so the new access token carries the old auth_time. */
-async function ageAuthentication (app: FastifyInstance, tokens: Tokens, seconds: number): Promise<Tokens> {
+/** Moves the session's authentication `seconds` into the past and refreshes; returns the new tokens and the auth_time written (epoch seconds). */
+async function ageAuthentication (app: FastifyInstance, tokens: Tokens, seconds: number): Promise<Tokens & { authTime: number }> {
   const sid = claimsOf(tokens.access_token).sid as string
-  await app.db.updateTable('sessions').set({ auth_time: new Date(Date.now() - seconds * 1000).toISOString() }).where('id', '=', sid).execute()
+  const authTime = new Date(Date.now() - seconds * 1000)
+  await app.db.updateTable('sessions').set({ auth_time: authTime.toISOString() }).where('id', '=', sid).execute()
   const refreshed = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: tokens.refresh_token } })
-  return json<Tokens>(refreshed)
+  return { ...json<Tokens>(refreshed), authTime: Math.floor(authTime.getTime() / 1000) }
 }
 
 onEachDatabase(t, 'K5: sensitive operations need a recent authentication (RFC 9470 max_age), and reauthenticate gives one', async (t, databaseUrl) => {
   const { app } = await buildTestApp(t, { DATABASE_URL: databaseUrl })
   const user = await registerAndLogin(app, 'stepup')
   const old = await ageAuthentication(app, user.tokens, 600)
-  t.equal(claimsOf(old.access_token).auth_time, Math.floor((Date.now() - 600_000) / 1000), 'the refresh kept the old auth_time')
+  t.equal(claimsOf(old.access_token).auth_time, old.authTime, 'the refresh kept the old auth_time')
 
   const sensitive: Array<{ method: 'POST' | 'DELETE', url: string, payload?: Record<string, string> }> = [
     { method: 'POST', url: '/auth/mfa/totp' },
